@@ -1,0 +1,42 @@
+"""``python -m wslearn serve | connect | check``: the demo server, a wscat-like client, a report card."""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """\
+usage: python -m wslearn COMMAND [options]
+
+commands:
+  serve    run the demo server (echo, push, heartbeats, chat, browser page)
+  connect  a terminal client: each line you type is sent as a text message
+  check    grade a WebSocket echo server against RFC 6455, case by case
+
+`python -m wslearn COMMAND --help` shows the options of each command.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(USAGE, end="")
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command == "serve":
+        from .demo.cli import serve_main
+
+        return serve_main(rest)
+    if command == "connect":
+        from .aio.cli import connect_main
+
+        return connect_main(rest)
+    if command == "check":
+        from .conformance.cli import check_main
+
+        return check_main(rest)
+    print(f"wslearn: unknown command {command!r}\n\n{USAGE}", end="", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""From frames to messages: fragmentation and UTF-8 (RFC 6455 §5.4, §5.6, §8.1).
+
+A message may be split into fragments: a TEXT or BINARY frame with FIN=0, then any
+number of CONTINUATION frames, the last one with FIN=1 (RFC 6455 §5.4). Control frames
+(ping, pong, close) may arrive *between* fragments; they never reach the assembler.
+
+The assembler checks two things as early as it can:
+
+* text must be valid UTF-8 (§8.1). It decodes incrementally, so an invalid byte fails
+  the connection with 1007 the moment it arrives, even in the first fragment of a long
+  message and even when a multi-byte character is split across two fragments;
+* a message must fit in ``max_size`` bytes, else 1009, before more memory is spent.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+from .errors import ProtocolError
+from .frames import Frame, Opcode
+
+__all__ = ["DEFAULT_MAX_SIZE", "Assembler", "Message"]
+
+DEFAULT_MAX_SIZE = 2**20  # 1 MiB
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A whole message: ``str`` for a text message, ``bytes`` for a binary one."""
+
+    data: str | bytes
+
+    @property
+    def is_text(self) -> bool:
+        return isinstance(self.data, str)
+
+
+class Assembler:
+    """Collects data frames into messages. Feed it frames in order with :meth:`receive`."""
+
+    def __init__(self, max_size: int | None = DEFAULT_MAX_SIZE) -> None:
+        self.max_size = max_size
+        self._opcode: Opcode | None = None  # TEXT or BINARY while a message is open
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._text: list[str] = []
+
+    @property
+    def in_progress(self) -> bool:
+        """True between the first fragment of a message and its last."""
+        return self._opcode is not None
+
+    def receive(self, frame: Frame) -> Message | None:
+        """Take one data frame; return the message it completes, if any."""
+        if frame.opcode == Opcode.CONTINUATION:
+            if self._opcode is None:
+                raise ProtocolError(1002, "a continuation frame arrived, but no message was started (§5.4)")
+        elif self._opcode is not None:
+            raise ProtocolError(
+                1002,
+                f"a new {frame.opcode.name} message started before the fragmented "
+                f"{self._opcode.name} message ended (§5.4)",
+            )
+        elif frame.fin:
+            return self._unfragmented(frame)
+        else:
+            self._start(frame.opcode)
+        self._add(frame.payload, final=frame.fin)
+        return self._finish() if frame.fin else None
+
+    def _unfragmented(self, frame: Frame) -> Message:
+        """The common case: a whole message in one frame, decoded in one go."""
+        self._check_size(len(frame.payload))
+        if frame.opcode == Opcode.BINARY:
+            return Message(frame.payload)
+        try:
+            return Message(frame.payload.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(1007, f"the text is not valid UTF-8 ({exc.reason}) (§8.1)") from None
+
+    def _check_size(self, size: int) -> None:
+        if self.max_size is not None and size > self.max_size:
+            raise ProtocolError(
+                1009, f"the message has grown to {size} bytes; the limit is {self.max_size} (§7.4.1)"
+            )
+
+    def _start(self, opcode: Opcode) -> None:
+        self._opcode = opcode
+        if opcode == Opcode.TEXT:
+            self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+
+    def _add(self, payload: bytes, final: bool) -> None:
+        self._size += len(payload)
+        self._check_size(self._size)
+        if self._decoder is None:
+            self._parts.append(payload)
+            return
+        try:
+            # final=False keeps an incomplete character for the next fragment, but any
+            # byte that can never become valid UTF-8 raises at once: "fail fast".
+            self._text.append(self._decoder.decode(payload, final))
+        except UnicodeDecodeError as exc:
+            where = "at the end of the message" if final else "in a fragment"
+            raise ProtocolError(1007, f"the text is not valid UTF-8 ({exc.reason}, {where}) (§8.1)") from None
+
+    def _finish(self) -> Message:
+        data: str | bytes = "".join(self._text) if self._decoder is not None else b"".join(self._parts)
+        self._opcode = None
+        self._decoder = None
+        self._parts = []
+        self._text = []
+        self._size = 0
+        return Message(data)

@@ -1,0 +1,417 @@
+"""WebSocket frames: the bytes on the wire (RFC 6455 §5).
+
+Every WebSocket message travels as one or more *frames*. A frame is a small header
+followed by the payload (RFC 6455 §5.2)::
+
+      0                   1                   2                   3
+      0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+     +-+-+-+-+-------+-+-------------+-------------------------------+
+     |F|R|R|R| opcode|M| Payload len |    Extended payload length    |
+     |I|S|S|S|  (4)  |A|     (7)     |             (16/64)           |
+     |N|V|V|V|       |S|             |   (if payload len==126/127)   |
+     | |1|2|3|       |K|             |                               |
+     +-+-+-+-+-------+-+-------------+ - - - - - - - - - - - - - - - +
+     |     Extended payload length continued, if payload len == 127  |
+     + - - - - - - - - - - - - - - - +-------------------------------+
+     |                               |Masking-key, if MASK set to 1  |
+     +-------------------------------+-------------------------------+
+     | Masking-key (continued)       |          Payload Data         |
+     +-------------------------------- - - - - - - - - - - - - - - - +
+
+This module turns bytes into :class:`Frame` objects (:func:`parse_frame`) and back
+(:func:`serialize_frame`). It does no I/O: :func:`parse_frame` simply answers ``None``
+when the bytes it was given do not hold a whole frame yet.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import ProtocolError
+
+__all__ = [
+    "MAX_CONTROL_PAYLOAD",
+    "Close",
+    "CloseCode",
+    "Frame",
+    "Opcode",
+    "apply_mask",
+    "apply_mask_loop",
+    "close_code_range",
+    "describe_close_code",
+    "is_valid_close_code",
+    "parse_frame",
+    "serialize_frame",
+]
+
+Bytes = bytes | bytearray | memoryview
+
+# RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less".
+MAX_CONTROL_PAYLOAD = 125
+
+
+class Opcode(enum.IntEnum):
+    """The 4-bit opcode: what kind of frame this is (RFC 6455 §5.2, §11.8)."""
+
+    CONTINUATION = 0x0
+    TEXT = 0x1
+    BINARY = 0x2
+    CLOSE = 0x8
+    PING = 0x9
+    PONG = 0xA
+
+    @property
+    def is_control(self) -> bool:
+        """Control frames have the high bit of the opcode set (RFC 6455 §5.5)."""
+        return bool(self & 0x8)
+
+    @property
+    def meaning(self) -> str:
+        return _OPCODE_MEANINGS[self]
+
+
+_OPCODE_MEANINGS = {
+    Opcode.CONTINUATION: "continuation: the next fragment of a message (§5.4)",
+    Opcode.TEXT: "text: a message of UTF-8 text (§5.6)",
+    Opcode.BINARY: "binary: a message of arbitrary bytes (§5.6)",
+    Opcode.CLOSE: "close: start or answer the closing handshake (§5.5.1)",
+    Opcode.PING: "ping: are you still there? (§5.5.2)",
+    Opcode.PONG: "pong: yes, I am (§5.5.3)",
+}
+
+
+class CloseCode(enum.IntEnum):
+    """Status codes of a Close frame (RFC 6455 §7.4.1, IANA registry §11.7)."""
+
+    NORMAL_CLOSURE = 1000
+    GOING_AWAY = 1001
+    PROTOCOL_ERROR = 1002
+    UNSUPPORTED_DATA = 1003
+    NO_STATUS_RCVD = 1005
+    ABNORMAL_CLOSURE = 1006
+    INVALID_FRAME_PAYLOAD_DATA = 1007
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    MANDATORY_EXTENSION = 1010
+    INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+    BAD_GATEWAY = 1014
+    TLS_HANDSHAKE = 1015
+
+    @property
+    def meaning(self) -> str:
+        return _CLOSE_MEANINGS[self]
+
+
+_CLOSE_MEANINGS = {
+    CloseCode.NORMAL_CLOSURE: "normal closure: the purpose of the connection was fulfilled",
+    CloseCode.GOING_AWAY: "going away: the server is shutting down or the page was left",
+    CloseCode.PROTOCOL_ERROR: "protocol error: the peer broke a rule of RFC 6455",
+    CloseCode.UNSUPPORTED_DATA: "unsupported data: a type of message this endpoint cannot accept",
+    CloseCode.NO_STATUS_RCVD: "no status received: the Close frame carried no code (never sent)",
+    CloseCode.ABNORMAL_CLOSURE: "abnormal closure: no Close frame at all (never sent)",
+    CloseCode.INVALID_FRAME_PAYLOAD_DATA: "invalid payload data: e.g. text that is not UTF-8",
+    CloseCode.POLICY_VIOLATION: "policy violation: a message broke the endpoint's policy",
+    CloseCode.MESSAGE_TOO_BIG: "message too big: larger than the endpoint will process",
+    CloseCode.MANDATORY_EXTENSION: "mandatory extension: the server did not agree an extension",
+    CloseCode.INTERNAL_ERROR: "internal error: an unexpected condition on the server",
+    CloseCode.SERVICE_RESTART: "service restart: the server is restarting",
+    CloseCode.TRY_AGAIN_LATER: "try again later: the server is overloaded",
+    CloseCode.BAD_GATEWAY: "bad gateway: a gateway got an invalid response upstream",
+    CloseCode.TLS_HANDSHAKE: "TLS handshake failed (never sent)",
+}
+
+# RFC 6455 §7.4.1: these three describe what *happened*; an endpoint never puts them
+# in a Close frame.
+_NEVER_ON_THE_WIRE = frozenset({1005, 1006, 1015})
+
+
+def close_code_range(code: int) -> str:
+    """Which range of RFC 6455 §7.4.2 a status code belongs to."""
+    if 0 <= code <= 999:
+        return "0-999: not used"
+    if 1000 <= code <= 2999:
+        return "1000-2999: defined by RFC 6455 and its extensions"
+    if 3000 <= code <= 3999:
+        return "3000-3999: registered with IANA by libraries, frameworks and applications"
+    if 4000 <= code <= 4999:
+        return "4000-4999: private use, agreed between the two applications"
+    return "outside 0-4999: not a WebSocket status code"
+
+
+def is_valid_close_code(code: int) -> bool:
+    """Whether ``code`` may appear in a Close frame on the wire (RFC 6455 §7.4)."""
+    if code in _NEVER_ON_THE_WIRE:
+        return False
+    return code in _CLOSE_MEANINGS or 3000 <= code <= 4999
+
+
+def describe_close_code(code: int) -> str:
+    """``1006`` → ``"1006 (abnormal closure: no Close frame at all (never sent))"``."""
+    if code in _CLOSE_MEANINGS:
+        return f"{code} ({CloseCode(code).meaning})"
+    return f"{code} ({close_code_range(code)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One frame. ``payload`` is always the *unmasked* data.
+
+    ``masking_key`` is the 4-byte key the frame carried on the wire (after parsing) or
+    will carry (when serialized); ``None`` means an unmasked frame.
+    """
+
+    opcode: Opcode
+    payload: bytes
+    fin: bool = True
+    rsv1: bool = False
+    rsv2: bool = False
+    rsv3: bool = False
+    masking_key: bytes | None = None
+
+    def __str__(self) -> str:
+        flags = "FIN" if self.fin else "more to come"
+        name = self.opcode.name if isinstance(self.opcode, Opcode) else f"opcode {self.opcode:#x}"
+        masked = ", masked" if self.masking_key is not None else ""
+        return f"{name} ({flags}{masked}, {len(self.payload)} bytes): {_preview(self)}"
+
+
+def _preview(frame: Frame, limit: int = 60) -> str:
+    data = frame.payload
+    if frame.opcode == Opcode.CLOSE and len(data) >= 2:
+        return str(Close(int.from_bytes(data[:2], "big"), data[2:].decode("utf-8", "replace")))
+    if frame.opcode == Opcode.TEXT:
+        text = data[:limit].decode("utf-8", "replace")
+        return repr(text) + ("…" if len(data) > limit else "")
+    return data[:limit].hex(" ") + (" …" if len(data) > limit else "")
+
+
+# --- Masking (RFC 6455 §5.3) -------------------------------------------------------
+
+
+def apply_mask_loop(data: Bytes, mask: bytes) -> bytes:
+    """Mask or unmask ``data``, exactly as RFC 6455 §5.3 says.
+
+    "Octet i of the transformed data is the XOR of octet i of the original data with
+    octet at index i modulo 4 of the masking key." The same operation masks and unmasks.
+    """
+    if len(mask) != 4:
+        raise ValueError(f"a masking key is 4 bytes, got {len(mask)}")
+    out = bytearray(len(data))
+    for i, octet in enumerate(bytes(data)):
+        out[i] = octet ^ mask[i % 4]
+    return bytes(out)
+
+
+def _load_fast_masker() -> Callable[[Bytes, bytes], bytes]:
+    """The C masker that ships with the websockets library, or a pure-Python XOR.
+
+    Imported on first use, not at import time, so that ``import wslearn.frames``
+    stays cheap and pulls in nothing but the standard library.
+    """
+    try:
+        from websockets.speedups import apply_mask as c_apply_mask
+    except ImportError:  # pragma: no cover - websockets is a dependency, but stay usable
+        return _xor_as_integers
+    return c_apply_mask
+
+
+def _xor_as_integers(data: Bytes, mask: bytes) -> bytes:
+    """Pure-Python fallback: XOR the whole payload at once as one big integer."""
+    size = len(data)
+    repeated = (mask * (size // 4 + 1))[:size]
+    value = int.from_bytes(data, "little") ^ int.from_bytes(repeated, "little")
+    return value.to_bytes(size, "little")
+
+
+_fast_masker: Callable[[Bytes, bytes], bytes] | None = None
+
+
+def apply_mask(data: Bytes, mask: bytes) -> bytes:
+    """Same result as :func:`apply_mask_loop`, hundreds of times faster."""
+    global _fast_masker
+    if len(mask) != 4:
+        raise ValueError(f"a masking key is 4 bytes, got {len(mask)}")
+    if _fast_masker is None:
+        _fast_masker = _load_fast_masker()
+    return _fast_masker(data, mask)
+
+
+# --- Parsing (RFC 6455 §5.2) -------------------------------------------------------
+
+# Bit masks of the first two header bytes, in the order of the diagram above.
+FIN = 0b1000_0000
+RSV1 = 0b0100_0000
+RSV2 = 0b0010_0000
+RSV3 = 0b0001_0000
+OPCODE = 0b0000_1111
+MASK = 0b1000_0000
+PAYLOAD_LEN = 0b0111_1111
+
+_OPCODES = {int(op): op for op in Opcode}
+_U16 = struct.Struct("!H")
+_U64 = struct.Struct("!Q")
+
+
+def parse_frame(
+    data: Bytes,
+    offset: int = 0,
+    *,
+    max_payload: int | None = None,
+) -> tuple[Frame, int] | None:
+    """Read one frame from ``data`` starting at ``offset``.
+
+    Returns ``(frame, consumed)`` where ``consumed`` is the number of bytes the frame
+    took, or ``None`` when ``data`` does not yet hold the whole frame ("need more
+    bytes"). Raises :class:`ProtocolError` as soon as the header breaks a rule.
+    """
+    available = len(data) - offset
+    if available < 2:
+        return None
+    # Step 1: FIN, RSV1-3 and the opcode share the first byte.
+    first, second = data[offset], data[offset + 1]
+    opcode = _OPCODES.get(first & OPCODE)
+    if opcode is None:
+        # §5.2: "If an unknown opcode is received, the receiving endpoint MUST
+        # _Fail the WebSocket Connection_."
+        raise ProtocolError(1002, f"opcode {first & OPCODE:#x} is reserved (RFC 6455 §5.2)")
+    fin = bool(first & FIN)
+    # Step 2: the MASK bit and the 7-bit payload length share the second byte.
+    masked = bool(second & MASK)
+    length = second & PAYLOAD_LEN
+    header_size = 2
+    # Step 3: 126 means "the real length follows in 16 bits", 127 "in 64 bits".
+    if length == 126:
+        if available < 4:
+            return None
+        (length,) = _U16.unpack_from(data, offset + 2)
+        header_size = 4
+    elif length == 127:
+        if available < 10:
+            return None
+        (length,) = _U64.unpack_from(data, offset + 2)
+        header_size = 10
+        if length >> 63:
+            raise ProtocolError(1002, "the most significant bit of a 64-bit length must be 0 (§5.2)")
+    _check_length(opcode, fin, length, max_payload)
+    # Step 4: the 4-byte masking key, present only when MASK is set.
+    masking_key = None
+    if masked:
+        if available < header_size + 4:
+            return None
+        start = offset + header_size
+        masking_key = bytes(data[start : start + 4])
+        header_size += 4
+    # Step 5: the payload, unmasked as it is read (§5.3).
+    frame_size = header_size + length
+    if available < frame_size:
+        return None
+    payload = bytes(data[offset + header_size : offset + frame_size])
+    if masking_key is not None:
+        payload = apply_mask(payload, masking_key)
+    frame = Frame(
+        opcode,
+        payload,
+        fin,
+        bool(first & RSV1),
+        bool(first & RSV2),
+        bool(first & RSV3),
+        masking_key,
+    )
+    return frame, frame_size
+
+
+def _check_length(opcode: Opcode, fin: bool, length: int, max_payload: int | None) -> None:
+    """Rules that can be checked from the header alone, before the payload arrives."""
+    if opcode.is_control:
+        # §5.5: "All control frames MUST have a payload length of 125 bytes or less
+        # and MUST NOT be fragmented."
+        if length > MAX_CONTROL_PAYLOAD:
+            raise ProtocolError(
+                1002, f"a {opcode.name} frame carries {length} bytes; control frames allow 125 (§5.5)"
+            )
+        if not fin:
+            raise ProtocolError(1002, f"a {opcode.name} frame must not be fragmented (§5.5)")
+    elif max_payload is not None and length > max_payload:
+        raise ProtocolError(
+            1009, f"a frame of {length} bytes is over this endpoint's limit of {max_payload} (§7.4.1)"
+        )
+
+
+# --- Serializing -------------------------------------------------------------------
+
+
+def serialize_frame(frame: Frame) -> bytes:
+    """The bytes of ``frame`` on the wire, masked with ``frame.masking_key`` if set.
+
+    Nothing is checked here, on purpose: tests and the conformance checker use this to
+    build frames that break the rules. :class:`~wslearn.protocol.Protocol` checks what
+    it sends before it calls this.
+    """
+    first = (
+        (FIN if frame.fin else 0)
+        | (RSV1 if frame.rsv1 else 0)
+        | (RSV2 if frame.rsv2 else 0)
+        | (RSV3 if frame.rsv3 else 0)
+        | (int(frame.opcode) & OPCODE)
+    )
+    mask_bit = MASK if frame.masking_key is not None else 0
+    length = len(frame.payload)
+    # §5.2: "the minimal number of bytes MUST be used to encode the length".
+    if length < 126:
+        header = bytes([first, mask_bit | length])
+    elif length < 1 << 16:
+        header = bytes([first, mask_bit | 126]) + _U16.pack(length)
+    else:
+        header = bytes([first, mask_bit | 127]) + _U64.pack(length)
+    if frame.masking_key is None:
+        return header + frame.payload
+    return header + frame.masking_key + apply_mask(frame.payload, frame.masking_key)
+
+
+# --- Close frames (RFC 6455 §5.5.1, §7.4) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """The payload of a Close frame: a 2-byte status code and a UTF-8 reason."""
+
+    code: int = CloseCode.NORMAL_CLOSURE
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, payload: bytes) -> Close:
+        """Read a Close payload, applying the rules of RFC 6455 §5.5.1 and §7.4."""
+        if not payload:
+            # §7.1.5: no status code in the frame → "_The WebSocket Connection Close
+            # Code_ is considered to be 1005".
+            return cls(CloseCode.NO_STATUS_RCVD, "")
+        if len(payload) == 1:
+            raise ProtocolError(1002, "a Close payload of 1 byte is invalid: the code takes 2 (§5.5.1)")
+        code = int.from_bytes(payload[:2], "big")
+        if not is_valid_close_code(code):
+            raise ProtocolError(
+                1002, f"close code {describe_close_code(code)} is not allowed on the wire (§7.4)"
+            )
+        try:
+            reason = payload[2:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(1007, "the reason of a Close frame must be UTF-8 (§5.5.1)") from None
+        return cls(code, reason)
+
+    def serialize(self) -> bytes:
+        """The Close payload: the code in network byte order, then the reason."""
+        if not is_valid_close_code(self.code):
+            raise ValueError(f"close code {describe_close_code(self.code)} must not be sent (§7.4)")
+        payload = self.code.to_bytes(2, "big") + self.reason.encode("utf-8")
+        if len(payload) > MAX_CONTROL_PAYLOAD:
+            raise ValueError(f"the close reason is {len(payload) - 2} bytes of UTF-8; at most 123 fit (§5.5)")
+        return payload
+
+    def __str__(self) -> str:
+        text = describe_close_code(self.code)
+        return f"{text} {self.reason!r}" if self.reason else text

@@ -1,0 +1,510 @@
+"""A WebSocket connection as a state machine, with no I/O (RFC 6455 §4–§7).
+
+Theory of operation
+-------------------
+A :class:`Protocol` object is one end of one WebSocket connection, client or server.
+It never touches a socket. Whoever owns the socket (an asyncio server, a notebook cell,
+a test) moves bytes in and out:
+
+1. bytes read from the network go in with :meth:`Protocol.receive_data`; the end of the
+   stream with :meth:`Protocol.receive_eof`;
+2. what those bytes meant comes out of :meth:`Protocol.events_received`: a handshake
+   request or response, a message, a ping, a Close, a failure;
+3. the application acts with ``send_text``, ``send_ping``, ``send_close``, ...;
+4. the bytes to write to the network come out of :meth:`Protocol.data_to_send`, and
+   :meth:`Protocol.close_transport` says when to close the TCP connection.
+
+The state only moves along the edges of :data:`TRANSITIONS`::
+
+                 handshake accepted                close sent / close received
+    CONNECTING ─────────────────────▶ OPEN ──────────────────────────────────▶ CLOSING
+        │                              │                                         │
+        │ handshake failed, eof        │ fail, eof                 close received │ close sent
+        ▼                              ▼                          fail, eof       ▼
+      CLOSED ◀─────────────────────────┴──────────────────────────────────────  CLOSED
+
+When the peer starts the closing handshake we answer at once with our own Close frame
+(echoing its code, RFC 6455 §5.5.1), so its ``close received`` and our ``close sent``
+follow each other: OPEN → CLOSING → CLOSED in one call.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .assembler import Assembler, Message
+from .errors import Closer, ConnectionClosed, HandshakeError, ProtocolError
+from .frames import MAX_CONTROL_PAYLOAD, Close, CloseCode, Frame, Opcode, parse_frame, serialize_frame
+from .handshake import (
+    MAX_HEADER_SIZE,
+    Request,
+    Response,
+    build_accept_response,
+    build_error_response,
+    build_request,
+    check_request,
+    check_response,
+    generate_key,
+    offered_subprotocols,
+    select_subprotocol,
+)
+
+__all__ = [
+    "TRANSITIONS",
+    "CloseReceived",
+    "ConnectionFailed",
+    "ConnectionLost",
+    "Event",
+    "HandshakeFailed",
+    "HandshakeRejected",
+    "Message",
+    "Ping",
+    "Pong",
+    "Protocol",
+    "RequestReceived",
+    "ResponseReceived",
+    "Role",
+    "State",
+]
+
+
+class Role(enum.Enum):
+    CLIENT = "client"
+    SERVER = "server"
+
+
+class State(enum.Enum):
+    """RFC 6455 §4.1 and §7: the life of a connection."""
+
+    CONNECTING = "CONNECTING"  # the opening handshake is under way
+    OPEN = "OPEN"  # messages flow both ways
+    CLOSING = "CLOSING"  # one Close frame has been sent or received, not both
+    CLOSED = "CLOSED"  # both Close frames exchanged, or the connection failed
+
+
+S = State
+# (state, what happened) -> next state. Anything not in this table cannot happen.
+TRANSITIONS: dict[tuple[State, str], State] = {
+    (S.CONNECTING, "handshake accepted"): S.OPEN,
+    (S.CONNECTING, "handshake failed"): S.CLOSED,
+    (S.CONNECTING, "eof"): S.CLOSED,
+    (S.OPEN, "close sent"): S.CLOSING,
+    (S.OPEN, "close received"): S.CLOSING,
+    (S.OPEN, "fail"): S.CLOSED,
+    (S.OPEN, "eof"): S.CLOSED,
+    (S.CLOSING, "close sent"): S.CLOSED,
+    (S.CLOSING, "close received"): S.CLOSED,
+    (S.CLOSING, "fail"): S.CLOSED,
+    (S.CLOSING, "eof"): S.CLOSED,
+}
+
+
+# --- Events: what the received bytes meant ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RequestReceived:
+    """Server: a valid upgrade request arrived. Call ``accept()`` or ``reject()``."""
+
+    request: Request
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeRejected:
+    """Server: the request was not a valid upgrade; the HTTP error answer is queued."""
+
+    error: HandshakeError
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseReceived:
+    """Client: the server accepted (101 Switching Protocols); the connection is OPEN."""
+
+    response: Response
+    subprotocol: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeFailed:
+    """Client: the server refused, or its answer broke RFC 6455 §4.1."""
+
+    error: HandshakeError
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CloseReceived:
+    """The peer sent a Close frame (it started the closing handshake, or answered ours)."""
+
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionFailed:
+    """*We* failed the connection (RFC 6455 §7.1.7), because the peer broke a rule."""
+
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLost:
+    """The TCP connection ended before the closing handshake finished (1006)."""
+
+
+Event = (
+    RequestReceived
+    | HandshakeRejected
+    | ResponseReceived
+    | HandshakeFailed
+    | Message
+    | Ping
+    | Pong
+    | CloseReceived
+    | ConnectionFailed
+    | ConnectionLost
+)
+
+Trace = Callable[[str, Frame, bytes], None]
+_AUTO = object()  # accept(): pick the subprotocol from the server's list
+
+
+class Protocol:
+    """One end of a WebSocket connection, as a sans-I/O state machine."""
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        subprotocols: Sequence[str] = (),
+        origin_allowed: Callable[[str | None], bool] | None = None,
+        max_message_size: int | None = 2**20,
+        max_header_size: int = MAX_HEADER_SIZE,
+        trace: Trace | None = None,
+    ) -> None:
+        self.role = role
+        self.state = State.CONNECTING
+        self.subprotocols = tuple(subprotocols)
+        self.origin_allowed = origin_allowed
+        self.max_message_size = max_message_size
+        self.max_header_size = max_header_size
+        self.trace = trace
+        self.subprotocol: str | None = None
+        self.request: Request | None = None
+        self.response: Response | None = None
+        self.closed: ConnectionClosed | None = None
+        self._key = ""  # Sec-WebSocket-Key of the handshake
+        self._buffer = bytearray()
+        self._events: list[Event] = []
+        self._outgoing: list[bytes] = []
+        self._assembler = Assembler(max_message_size)
+        self._sending_fragments = False
+        self._closed_by: Closer = "nobody"
+
+    def __repr__(self) -> str:
+        return f"<Protocol {self.role.value} {self.state.name}>"
+
+    # --- Moving bytes in and out ---------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes read from the network."""
+        if self.state is State.CLOSED:
+            return  # RFC 6455 §7.1.7 / §5.5.1: nothing is processed after the end
+        self._buffer += data
+        if self.state is State.CONNECTING:
+            self._receive_handshake()
+        else:
+            self._receive_frames()
+
+    def receive_eof(self) -> None:
+        """The peer closed the TCP connection (or it broke)."""
+        if self.state is State.CLOSED:
+            return
+        self._transition("eof")
+        self._events.append(ConnectionLost())
+        self._finish(CloseCode.ABNORMAL_CLOSURE, "", "nobody")
+
+    def events_received(self) -> list[Event]:
+        """What happened since the last call, oldest first."""
+        events, self._events = self._events, []
+        return events
+
+    def data_to_send(self) -> bytes:
+        """Bytes to write to the network, oldest first."""
+        data = b"".join(self._outgoing)
+        self._outgoing.clear()
+        return data
+
+    def close_transport(self) -> bool:
+        """True once the TCP connection should be closed, after sending ``data_to_send()``.
+
+        RFC 6455 §7.1.1: the server closes TCP first; a client should wait a little
+        for the server to do so before closing it itself.
+        """
+        return self.state is State.CLOSED
+
+    # --- The opening handshake (RFC 6455 §4) -----------------------------------------
+
+    def connect(
+        self,
+        host: str,
+        target: str = "/",
+        *,
+        origin: str | None = None,
+        extra_headers: Sequence[tuple[str, str]] = (),
+    ) -> Request:
+        """Client: queue the upgrade request (RFC 6455 §4.1)."""
+        self._require(Role.CLIENT, "connect")
+        self._key = generate_key()
+        self.request = build_request(
+            host,
+            target,
+            key=self._key,
+            subprotocols=self.subprotocols,
+            origin=origin,
+            extra_headers=extra_headers,
+        )
+        self._outgoing.append(self.request.serialize())
+        return self.request
+
+    def accept(
+        self, *, subprotocol: object = _AUTO, extra_headers: Sequence[tuple[str, str]] = ()
+    ) -> Response:
+        """Server: answer the request with 101 Switching Protocols (RFC 6455 §4.2.2)."""
+        self._require(Role.SERVER, "accept")
+        if self.request is None:
+            raise RuntimeError("accept() needs a RequestReceived event first")
+        if subprotocol is _AUTO:
+            subprotocol = select_subprotocol(offered_subprotocols(self.request), self.subprotocols)
+        assert subprotocol is None or isinstance(subprotocol, str)
+        self.subprotocol = subprotocol
+        self.response = build_accept_response(
+            self.request, subprotocol=subprotocol, extra_headers=extra_headers
+        )
+        self._outgoing.append(self.response.serialize())
+        self._transition("handshake accepted")
+        self._receive_frames()  # a client may not wait for our answer to send frames
+        return self.response
+
+    def reject(self, status: int, reason: str, headers: Sequence[tuple[str, str]] = ()) -> Response:
+        """Server: refuse the upgrade with an HTTP error whose body says why."""
+        self._require(Role.SERVER, "reject")
+        return self._reject(HandshakeError(status, reason, tuple(headers)))
+
+    def _reject(self, error: HandshakeError) -> Response:
+        self.response = build_error_response(error)
+        self._outgoing.append(self.response.serialize())
+        self._transition("handshake failed")
+        self._finish(CloseCode.ABNORMAL_CLOSURE, f"handshake rejected: {error}", "local")
+        return self.response
+
+    def _receive_handshake(self) -> None:
+        if self.role is Role.SERVER:
+            self._receive_request()
+        else:
+            self._receive_response()
+
+    def _receive_request(self) -> None:
+        try:
+            parsed = Request.parse(bytes(self._buffer), max_size=self.max_header_size)
+            if parsed is None:
+                return  # the header block is not complete yet
+            request, used = parsed
+            del self._buffer[:used]
+            self.request = request
+            self._key = check_request(request, origin_allowed=self.origin_allowed)
+        except HandshakeError as error:
+            self._reject(error)
+            self._events.append(HandshakeRejected(error))
+            return
+        self._events.append(RequestReceived(request))
+
+    def _receive_response(self) -> None:
+        try:
+            parsed = Response.parse(bytes(self._buffer), max_size=self.max_header_size)
+            if parsed is None:
+                return
+            response, used = parsed
+            del self._buffer[:used]
+            self.response = response
+            self.subprotocol = check_response(response, key=self._key, subprotocols=self.subprotocols)
+        except HandshakeError as error:
+            self._transition("handshake failed")
+            self._events.append(HandshakeFailed(error))
+            self._finish(CloseCode.ABNORMAL_CLOSURE, f"handshake failed: {error}", "local")
+            return
+        self._transition("handshake accepted")
+        self._events.append(ResponseReceived(response, self.subprotocol))
+        self._receive_frames()  # the server may send frames right behind its 101
+
+    # --- Receiving frames (RFC 6455 §5) ----------------------------------------------
+
+    def _receive_frames(self) -> None:
+        buffer, position = self._buffer, 0
+        try:
+            while self.state is not State.CLOSED:
+                parsed = parse_frame(buffer, position, max_payload=self.max_message_size)
+                if parsed is None:
+                    break  # need more bytes
+                frame, used = parsed
+                if self.trace is not None:
+                    self.trace("in", frame, bytes(buffer[position : position + used]))
+                position += used
+                self._receive_frame(frame)
+        except ProtocolError as error:
+            self.fail(error.close_code, error.reason)
+        if self.state is State.CLOSED:
+            buffer.clear()  # RFC 6455 §5.5.1: no data is processed after the Close frame
+        else:
+            del buffer[:position]
+
+    def _receive_frame(self, frame: Frame) -> None:
+        self._check_frame(frame)
+        if frame.opcode is Opcode.PING:
+            self._receive_ping(frame)
+        elif frame.opcode is Opcode.PONG:
+            self._events.append(Pong(frame.payload))
+        elif frame.opcode is Opcode.CLOSE:
+            self._receive_close(frame)
+        else:
+            message = self._assembler.receive(frame)
+            if message is not None:
+                self._events.append(message)
+
+    def _check_frame(self, frame: Frame) -> None:
+        """The rules parse_frame cannot know: they depend on who we are (RFC 6455 §5.1, §5.2)."""
+        if self.role is Role.SERVER and frame.masking_key is None:
+            raise ProtocolError(1002, "a client must mask every frame it sends (§5.1)")
+        if self.role is Role.CLIENT and frame.masking_key is not None:
+            raise ProtocolError(1002, "a server must not mask the frames it sends (§5.1)")
+        if frame.rsv1 or frame.rsv2 or frame.rsv3:
+            raise ProtocolError(1002, "an RSV bit is set, but no extension was negotiated (§5.2)")
+
+    def _receive_ping(self, frame: Frame) -> None:
+        self._events.append(Ping(frame.payload))
+        if self.state is State.OPEN:
+            # §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame
+            # in response", with "identical Application data" (§5.5.3).
+            self._send_frame(Opcode.PONG, frame.payload)
+
+    def _receive_close(self, frame: Frame) -> None:
+        close = Close.parse(frame.payload)
+        self._events.append(CloseReceived(close.code, close.reason))
+        if self.state is State.OPEN:
+            # The peer started closing. §5.5.1: answer with a Close frame, "typically
+            # echoing the status code it received".
+            self._transition("close received")
+            self._closed_by = "remote"
+            echo = b"" if close.code == CloseCode.NO_STATUS_RCVD else Close(close.code).serialize()
+            self._send_frame(Opcode.CLOSE, echo)
+            self._transition("close sent")
+        else:
+            self._transition("close received")  # the answer to our Close frame
+        self._finish(close.code, close.reason, self._closed_by)
+
+    # --- Sending (RFC 6455 §5.4–§5.6) ------------------------------------------------
+
+    def send_text(self, text: str, *, fin: bool = True) -> None:
+        """Send a text message, or the first fragment of one when ``fin=False``."""
+        self._send_data(Opcode.TEXT, text.encode("utf-8"), fin)
+
+    def send_binary(self, data: bytes, *, fin: bool = True) -> None:
+        """Send a binary message, or the first fragment of one when ``fin=False``."""
+        self._send_data(Opcode.BINARY, bytes(data), fin)
+
+    def send_continuation(self, data: bytes, *, fin: bool) -> None:
+        """Send the next fragment of the message started with ``fin=False`` (§5.4)."""
+        self._send_data(Opcode.CONTINUATION, bytes(data), fin)
+
+    def send_ping(self, payload: bytes = b"") -> None:
+        self._send_control(Opcode.PING, payload)
+
+    def send_pong(self, payload: bytes = b"") -> None:
+        self._send_control(Opcode.PONG, payload)
+
+    def send_close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        """Start the closing handshake (RFC 6455 §7.1.2); the state becomes CLOSING."""
+        payload = Close(code, reason).serialize()  # ValueError for codes not allowed
+        self._require_open()
+        self._closed_by = "local"
+        self._send_frame(Opcode.CLOSE, payload)
+        self._transition("close sent")
+
+    def fail(self, code: int, reason: str) -> None:
+        """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): send a Close frame if we
+        still may, then stop; the TCP connection should be closed next."""
+        if self.state is State.CLOSED:
+            return
+        if self.state is State.OPEN and code not in (1005, 1006, 1015):
+            self._send_frame(Opcode.CLOSE, Close(code, _shorten(reason)).serialize())
+        self._transition("fail")
+        self._events.append(ConnectionFailed(code, reason))
+        self._finish(code, reason, "local")
+
+    def _send_data(self, opcode: Opcode, payload: bytes, fin: bool) -> None:
+        self._require_open()
+        continuing = opcode is Opcode.CONTINUATION
+        if continuing != self._sending_fragments:
+            raise RuntimeError(
+                "send_continuation() continues a message started with fin=False"
+                if continuing
+                else "finish the fragmented message (send_continuation(..., fin=True)) first"
+            )
+        self._sending_fragments = not fin
+        self._send_frame(opcode, payload, fin)
+
+    def _send_control(self, opcode: Opcode, payload: bytes) -> None:
+        if len(payload) > MAX_CONTROL_PAYLOAD:
+            raise ValueError(f"a {opcode.name} payload is at most 125 bytes, got {len(payload)} (§5.5)")
+        self._require_open()
+        self._send_frame(opcode, bytes(payload))
+
+    def _send_frame(self, opcode: Opcode, payload: bytes, fin: bool = True) -> None:
+        # §5.3: a client masks every frame with a fresh, unpredictable key; a server never masks.
+        masking_key = os.urandom(4) if self.role is Role.CLIENT else None
+        frame = Frame(opcode, payload, fin, masking_key=masking_key)
+        data = serialize_frame(frame)
+        if self.trace is not None:
+            self.trace("out", frame, data)
+        self._outgoing.append(data)
+
+    # --- Bookkeeping -----------------------------------------------------------------
+
+    def _transition(self, trigger: str) -> None:
+        self.state = TRANSITIONS[(self.state, trigger)]
+
+    def _finish(self, code: int, reason: str, by: Closer) -> None:
+        if self.state is State.CLOSED and self.closed is None:
+            self.closed = ConnectionClosed(code, reason, by)
+
+    def _require(self, role: Role, method: str) -> None:
+        if self.role is not role:
+            raise RuntimeError(f"{method}() is for the {role.value} side")
+        if self.state is not State.CONNECTING:
+            raise RuntimeError(f"{method}() is part of the opening handshake; the state is {self.state.name}")
+
+    def _require_open(self) -> None:
+        if self.state is State.OPEN:
+            return
+        if self.closed is not None:
+            raise self.closed
+        raise ConnectionClosed(CloseCode.ABNORMAL_CLOSURE, f"cannot send in state {self.state.name}", "local")
+
+
+def _shorten(reason: str) -> str:
+    """Cut a reason to the 123 bytes of UTF-8 a Close frame can carry (§5.5)."""
+    encoded = reason.encode("utf-8")[:123]
+    return encoded.decode("utf-8", "ignore")
