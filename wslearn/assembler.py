@@ -72,16 +72,17 @@ class Assembler:
 
     def _unfragmented(self, frame: Frame) -> Message:
         """The common case: a whole message in one frame, decoded in one go."""
-        self._check_size(len(frame.payload))
-        if frame.opcode == Opcode.BINARY:
-            return Message(frame.payload)
+        payload = frame.payload
+        self._check_size(len(payload))
+        if frame.opcode is Opcode.BINARY:
+            return Message(payload)
         try:
-            return Message(frame.payload.decode("utf-8"))
+            return Message(payload.decode("utf-8"))
         except UnicodeDecodeError as exc:
             raise ProtocolError(1007, f"the text is not valid UTF-8 ({exc.reason}) (§8.1)") from None
 
     def _check_size(self, size: int) -> None:
-        if self.max_size is not None and size > self.max_size:
+        if self.max_size is not None and size > self.max_size:  # §10.4
             raise ProtocolError(
                 1009, f"the message has grown to {size} bytes; the limit is {self.max_size} (§7.4.1)"
             )

@@ -16,12 +16,13 @@ a test) moves bytes in and out:
 
 The state only moves along the edges of :data:`TRANSITIONS`::
 
-                 handshake accepted                close sent / close received
-    CONNECTING ─────────────────────▶ OPEN ──────────────────────────────────▶ CLOSING
-        │                              │                                         │
-        │ handshake failed, eof        │ fail, eof                 close received │ close sent
-        ▼                              ▼                          fail, eof       ▼
-      CLOSED ◀─────────────────────────┴──────────────────────────────────────  CLOSED
+                 handshake accepted               close sent, close received
+    CONNECTING ───────────────────▶ OPEN ─────────────────────────────────▶ CLOSING
+        │                             │                                        │
+        │ handshake failed,           │ fail, eof               close sent,    │
+        │ fail, eof                   │                         close received,│
+        │                             ▼                         fail, eof      │
+        └──────────────────────────▶ CLOSED ◀──────────────────────────────────┘
 
 When the peer starts the closing handshake we answer at once with our own Close frame
 (echoing its code, RFC 6455 §5.5.1), so its ``close received`` and our ``close sent``
@@ -90,6 +91,7 @@ S = State
 TRANSITIONS: dict[tuple[State, str], State] = {
     (S.CONNECTING, "handshake accepted"): S.OPEN,
     (S.CONNECTING, "handshake failed"): S.CLOSED,
+    (S.CONNECTING, "fail"): S.CLOSED,
     (S.CONNECTING, "eof"): S.CLOSED,
     (S.OPEN, "close sent"): S.CLOSING,
     (S.OPEN, "close received"): S.CLOSING,
@@ -318,6 +320,8 @@ class Protocol:
             self._receive_response()
 
     def _receive_request(self) -> None:
+        if self.request is not None:
+            return  # waiting for accept() or reject(); keep any early frames buffered
         try:
             parsed = Request.parse(bytes(self._buffer), max_size=self.max_header_size)
             if parsed is None:
@@ -355,7 +359,7 @@ class Protocol:
     def _receive_frames(self) -> None:
         buffer, position = self._buffer, 0
         try:
-            while self.state is not State.CLOSED:
+            while position < len(buffer) and self.state is not State.CLOSED:
                 parsed = parse_frame(buffer, position, max_payload=self.max_message_size)
                 if parsed is None:
                     break  # need more bytes
@@ -373,11 +377,12 @@ class Protocol:
 
     def _receive_frame(self, frame: Frame) -> None:
         self._check_frame(frame)
-        if frame.opcode is Opcode.PING:
+        opcode = frame.opcode
+        if opcode is Opcode.PING:
             self._receive_ping(frame)
-        elif frame.opcode is Opcode.PONG:
+        elif opcode is Opcode.PONG:
             self._events.append(Pong(frame.payload))
-        elif frame.opcode is Opcode.CLOSE:
+        elif opcode is Opcode.CLOSE:
             self._receive_close(frame)
         else:
             message = self._assembler.receive(frame)
