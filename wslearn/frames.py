@@ -181,6 +181,11 @@ class Frame:  # a busy connection creates one per frame. Treat it as read-only a
         masked = ", masked" if self.masking_key is not None else ""
         return f"{name} ({flags}{masked}, {len(self.payload)} bytes): {_preview(self)}"
 
+    def _repr_html_(self) -> str:
+        from .explain import frame_html  # the notebook view lives with the other views
+
+        return frame_html(self)
+
 
 def _preview(frame: Frame, limit: int = 60) -> str:
     data = frame.payload
@@ -409,3 +414,8 @@ class Close:
     def __str__(self) -> str:
         text = describe_close_code(self.code)
         return f"{text} {self.reason!r}" if self.reason else text
+
+    def _repr_html_(self) -> str:
+        from .explain import close_html
+
+        return close_html(self)

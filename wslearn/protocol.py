@@ -492,8 +492,8 @@ class Protocol:
         self.state = TRANSITIONS[(self.state, trigger)]
 
     def _finish(self, code: int, reason: str, by: Closer) -> None:
-        if self.state is State.CLOSED and self.closed is None:
-            self.closed = ConnectionClosed(code, reason, by)
+        """The connection just reached CLOSED: remember how it ended."""
+        self.closed = ConnectionClosed(code, reason, by)
 
     def _require(self, role: Role, method: str) -> None:
         if self.role is not role:
