@@ -52,9 +52,10 @@ def test_every_close_code_has_a_one_line_meaning() -> None:
     assert len(set(meanings)) == len(meanings)
 
 
-@pytest.mark.parametrize("code", [*range(0, 1100), *range(2990, 3010), *range(3990, 4010)])
-def test_is_valid_close_code_near_the_edges(code: int) -> None:
-    assert is_valid_close_code(code) == (code in SENDABLE)
+def test_is_valid_close_code_near_the_edges() -> None:
+    codes = [*range(0, 1100), *range(2990, 3010), *range(3990, 4010), *range(4990, 5010)]
+    wrong = [code for code in codes if is_valid_close_code(code) != (code in SENDABLE)]
+    assert wrong == []
 
 
 @pytest.mark.parametrize("code", [-1, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 4999, 5000])

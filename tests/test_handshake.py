@@ -662,6 +662,31 @@ def test_any_bytes_give_response_none_or_handshake_error(data: bytes) -> None:
         assert isinstance(result[0], Response) and 0 < result[1] <= len(data)
 
 
+# Any value in any WebSocket header, including bytes outside ASCII (obs-text): the
+# server's checks answer with a HandshakeError and an HTTP status, never crash.
+latin1 = st.characters(min_codepoint=0x20, max_codepoint=0xFF)
+any_value = st.one_of(st.text(latin1, max_size=30), st.text(latin1, min_size=24, max_size=24))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(
+        ["Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Origin"]
+    ),
+    value=any_value,
+)
+def test_check_request_answers_any_header_value_with_a_status(name: str, value: str) -> None:
+    data = RFC_REQUEST.decode("latin-1")
+    lines = [line for line in data.split("\r\n") if not line.lower().startswith(name.lower() + ":")]
+    lines.insert(1, f"{name}: {value}")
+    try:
+        parsed = Request.parse("\r\n".join(lines).encode("latin-1"))
+        assert parsed is not None
+        check_request(parsed[0], origin_allowed=lambda origin: origin is None or origin.isascii())
+    except HandshakeError as error:
+        assert 400 <= error.status <= 505 and error.reason
+
+
 tokens = st.text("abcdefghijklmnopqrstuvwxyz0123456789-.", min_size=1, max_size=12)
 header_values = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=0, max_size=20)
 

@@ -985,3 +985,9 @@ def test_states_along_a_whole_connection() -> None:
     for states in recorder.history:
         for before, after in itertools.pairwise(states):
             assert after in {target for (source, _), target in TRANSITIONS.items() if source is before}
+
+
+def test_repr_shows_role_and_state() -> None:
+    client, server = connect()
+    assert "client" in repr(client) and "OPEN" in repr(client)
+    assert "server" in repr(server) and "CONNECTING" in repr(Protocol(Role.SERVER))

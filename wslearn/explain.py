@@ -55,8 +55,8 @@ Bytes = bytes | bytearray | memoryview
 
 # How many payload bytes a field shows before "…".
 PREVIEW_BYTES = 32
-# How many bytes the coloured hexdump of an HTML explanation shows.
-HTML_HEXDUMP_BYTES = 256
+# How many bytes the hexdump of a frame explanation shows.
+HEXDUMP_BYTES = 256
 
 
 # --- Hexdump -------------------------------------------------------------------------
@@ -178,7 +178,7 @@ class FrameExplanation:
         lines = [self.headline]
         lines += [f"problem: {problem}" for problem in self.problems]
         lines.append(_text_table(self.fields))
-        lines.append(hexdump(self.data, limit=HTML_HEXDUMP_BYTES))
+        lines.append(hexdump(self.data, limit=HEXDUMP_BYTES))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -589,15 +589,15 @@ def _hexdump_html(data: bytes, regions: tuple[tuple[int, int, str], ...]) -> str
     """The hexdump with each byte coloured like the field it belongs to."""
     kind = _kind_of_byte(regions)
     lines = []
-    for offset, chunk in _rows(data, 16, HTML_HEXDUMP_BYTES):
+    for offset, chunk in _rows(data, 16, HEXDUMP_BYTES):
 
         def render(i: int, octet: int, offset: int = offset) -> str:
             return f'<span style="{_swatch(kind(offset + i))}">{octet:02x}</span>'
 
         text = html.escape("".join(_printable(octet) for octet in chunk))
         lines.append(f"{offset:04x}  {_hex_column(chunk, 16, render)}  |{text}|")
-    if len(data) > HTML_HEXDUMP_BYTES:
-        lines.append(f"… {len(data) - HTML_HEXDUMP_BYTES} more bytes")
+    if len(data) > HEXDUMP_BYTES:
+        lines.append(f"… {len(data) - HEXDUMP_BYTES} more bytes")
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 

@@ -27,7 +27,6 @@ and checks them: :func:`check_request` is what a server does (RFC 6455 §4.2.1) 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import os
 import re
@@ -565,7 +564,7 @@ def _check_key(req: Request) -> str:
         raise HandshakeError(400, f"{wanted}; got {got} (a valid key has 24)")
     try:
         raw = base64.b64decode(key, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or characters outside ASCII
         raise HandshakeError(400, f"{wanted}; got {_show(key)}, which is not base64") from None
     if len(raw) != 16:
         raise HandshakeError(400, f"{wanted}; got {_show(key)}, which decodes to {len(raw)} bytes")
@@ -585,13 +584,14 @@ def _check_websocket_version(req: Request) -> None:
 
 
 def _check_no_body(req: Request) -> None:
-    # A body would be read as WebSocket frames after the upgrade.
-    for name in ("Content-Length", "Transfer-Encoding"):
-        value = req.headers.get(name, "0")
-        if value != "0":
-            raise HandshakeError(
-                400, f"a WebSocket handshake request has no body; got {name}: {_show(value)}"
-            )
+    # A body would be read as WebSocket frames once the connection is upgraded.
+    length = req.headers.get("Content-Length", "0")
+    if length != "0":
+        got = f"Content-Length: {_show(length)}"
+        raise HandshakeError(400, f"a WebSocket handshake request has no body; got {got}")
+    if "Transfer-Encoding" in req.headers:
+        got = f"Transfer-Encoding: {_show(req.headers['Transfer-Encoding'])}"
+        raise HandshakeError(400, f"a WebSocket handshake request has no body; got {got}")
 
 
 def _check_origin(req: Request, origin_allowed: Callable[[str | None], bool] | None) -> None:
@@ -653,6 +653,7 @@ def build_accept_response(
 
 _REASON_PHRASES = {
     400: "Bad Request",
+    401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
@@ -665,7 +666,9 @@ _REASON_PHRASES = {
 _HINTS = {
     400: "A WebSocket handshake is a GET with Upgrade: websocket, Connection: Upgrade,"
     " Sec-WebSocket-Key and Sec-WebSocket-Version: 13 (RFC 6455 §4.1).",
-    403: "The server's Origin policy refused this page (RFC 6455 §10.2).",
+    401: "Send credentials the server accepts (RFC 6455 §4.1: the handshake may carry"
+    " Authorization or Cookie headers).",
+    403: "The server refused this client: its Origin policy (RFC 6455 §10.2) or its access rules.",
     405: "Open a WebSocket with a GET request (RFC 6455 §4.1).",
     426: "Connect with a WebSocket client, e.g. new WebSocket(url) in a browser (RFC 6455 §4.1).",
     431: "Send fewer or smaller headers (RFC 6585 §5).",
