@@ -810,9 +810,11 @@ def test_ping_received_while_closing_is_reported() -> None:
     server.send_ping(b"still there?")
     pump(server, client)
     assert client.events_received() == [Ping(b"still there?")]
-    # After our Close frame, no data frame may follow (RFC 6455 §5.5.1).
+    # After our Close frame, no data frame may follow (RFC 6455 §5.5.1), but the Ping
+    # still gets its Pong: we have not received a Close frame yet (§5.5.2).
     sent = frames_in(client.data_to_send())
     assert all(frame.opcode.is_control for frame in sent)
+    assert [(frame.opcode, frame.payload) for frame in sent[1:]] == [(Opcode.PONG, b"still there?")]
 
 
 @st.composite

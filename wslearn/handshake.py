@@ -32,6 +32,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import overload
 
 from .errors import HandshakeError
@@ -518,11 +519,13 @@ def _check_http_version(req: Request) -> None:
         raise HandshakeError(400, f"WebSocket needs HTTP/1.1 or higher; got {req.version}")
 
 
-def _one_value(req: Request, name: str, status: int = 400) -> str | None:
+def _one_value(
+    req: Request, name: str, status: int = 400, headers: tuple[tuple[str, str], ...] = ()
+) -> str | None:
     """The value of a header that may appear at most once (None when absent)."""
     values = req.headers.get_all(name)
     if len(values) > 1:
-        raise HandshakeError(status, f"{name} must appear once; got {len(values)} values {values}")
+        raise HandshakeError(status, f"{name} must appear once; got {len(values)} values {values}", headers)
     return values[0] if values else None
 
 
@@ -574,7 +577,7 @@ def _check_key(req: Request) -> str:
 def _check_websocket_version(req: Request) -> None:
     # §4.2.2 item 4: answer a version we do not speak with 426 and the one we speak.
     speaks_13 = (("Sec-WebSocket-Version", "13"),)
-    version = _one_value(req, "Sec-WebSocket-Version", status=426)
+    version = _one_value(req, "Sec-WebSocket-Version", 426, speaks_13)
     if version is None:
         raise HandshakeError(
             426, "the Sec-WebSocket-Version header is missing; this server speaks 13", speaks_13
@@ -651,18 +654,6 @@ def build_accept_response(
     return Response(101, "Switching Protocols", headers=headers)
 
 
-_REASON_PHRASES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    426: "Upgrade Required",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error",
-    505: "HTTP Version Not Supported",
-}
-
 _HINTS = {
     400: "A WebSocket handshake is a GET with Upgrade: websocket, Connection: Upgrade,"
     " Sec-WebSocket-Key and Sec-WebSocket-Version: 13 (RFC 6455 §4.1).",
@@ -693,7 +684,17 @@ def build_error_response(error: HandshakeError) -> Response:
     )
     for name, value in error.headers:
         headers.add(name, value)
-    return Response(status, _REASON_PHRASES.get(status, "Error"), headers=headers, body=content)
+    if status == 426 and "Upgrade" not in headers:
+        headers.add("Upgrade", "websocket")  # RFC 9110 §15.5.22: a 426 names the protocol to use
+    return Response(status, _reason_phrase(status), headers=headers, body=content)
+
+
+def _reason_phrase(status: int) -> str:
+    """``426`` → ``"Upgrade Required"`` (the phrases of RFC 9110 §15)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 # --- Client side (RFC 6455 §4.1) -----------------------------------------------------

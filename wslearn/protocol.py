@@ -400,10 +400,10 @@ class Protocol:
 
     def _receive_ping(self, frame: Frame) -> None:
         self._events.append(Ping(frame.payload))
-        if self.state is State.OPEN:
-            # §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame
-            # in response", with "identical Application data" (§5.5.3).
-            self._send_frame(Opcode.PONG, frame.payload)
+        # §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
+        # response, unless it already received a Close frame", with "identical
+        # Application data" (§5.5.3). In CLOSING we sent a Close but got none yet.
+        self._send_frame(Opcode.PONG, frame.payload)
 
     def _receive_close(self, frame: Frame) -> None:
         close = Close.parse(frame.payload)
