@@ -357,23 +357,31 @@ class Protocol:
     # --- Receiving frames (RFC 6455 §5) ----------------------------------------------
 
     def _receive_frames(self) -> None:
-        buffer, position = self._buffer, 0
+        # A memoryview lets parse_frame slice payloads out of the buffer without copying
+        # them first; it must be released before the buffer shrinks.
+        with memoryview(self._buffer) as view:
+            position = self._parse_frames(view)
+        if self.state is State.CLOSED:
+            self._buffer.clear()  # RFC 6455 §5.5.1: no data is processed after the Close frame
+        else:
+            del self._buffer[:position]
+
+    def _parse_frames(self, view: memoryview) -> int:
+        """Handle every whole frame in ``view``; return how many bytes they took."""
+        position = 0
         try:
-            while position < len(buffer) and self.state is not State.CLOSED:
-                parsed = parse_frame(buffer, position, max_payload=self.max_message_size)
+            while position < len(view) and self.state is not State.CLOSED:
+                parsed = parse_frame(view, position, max_payload=self.max_message_size)
                 if parsed is None:
                     break  # need more bytes
                 frame, used = parsed
                 if self.trace is not None:
-                    self.trace("in", frame, bytes(buffer[position : position + used]))
+                    self.trace("in", frame, bytes(view[position : position + used]))
                 position += used
                 self._receive_frame(frame)
         except ProtocolError as error:
             self.fail(error.close_code, error.reason)
-        if self.state is State.CLOSED:
-            buffer.clear()  # RFC 6455 §5.5.1: no data is processed after the Close frame
-        else:
-            del buffer[:position]
+        return position
 
     def _receive_frame(self, frame: Frame) -> None:
         self._check_frame(frame)

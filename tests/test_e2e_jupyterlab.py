@@ -1,0 +1,392 @@
+"""End to end, the way a student meets the course: the Binder path, replayed on this machine.
+
+1. Copy the repository (the files a fresh clone has) and install a fresh virtual environment
+   from ``binder/requirements.txt`` run in that copy, as repo2docker does, then ``binder/postBuild``
+   if there is one. (Binder uses Python 3.12 from ``binder/runtime.txt``; this replay uses the
+   Python running the tests.)
+2. Start ``jupyter lab --no-browser`` from that environment on 127.0.0.1, on a port of its choosing,
+   with a token and empty config, data and runtime directories, under the prefix ``/user/student/``
+   with ``JUPYTERHUB_SERVICE_PREFIX`` set, as Binder's single-user servers run.
+3. Headless Chromium (Playwright, Debian's ``/usr/bin/chromium``) opens
+   ``notebooks/00_start_here.ipynb``, runs every cell from the Run menu, saves, and we check: no
+   cell raised, no widget failed to render, typing a key into the accept-key widget brings the
+   kernel's answer, and the chat page opened through jupyter-server-proxy
+   (``/user/student/proxy/PORT/``, as on Binder) talks with a client inside the kernel.
+
+Screenshots and logs go to ``test-artifacts/``. Every wait has a timeout, and the Jupyter server
+and its kernels (found by process id) are stopped however the test ends.
+
+Locally the test is skipped when Chromium or Playwright is missing; under CI (``CI=true``) a
+missing piece fails it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+NOTEBOOK = "notebooks/00_start_here.ipynb"
+# As on Binder: the single-user server lives under a prefix, told to kernels by this variable.
+BASE_URL = "/user/student/"
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3, written out again on purpose
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Environment variables that would make the replay see another Jupyter or another hub.
+FOREIGN_VARIABLES = re.compile(r"^(JUPYTER.*|JPY_.*|IPYTHONDIR|WSLEARN_.*|VIRTUAL_ENV|PYTHONPATH)$")
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip when something is missing locally; fail under CI, where nothing may be missing."""
+    if condition:
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"end-to-end test cannot run: {why}")
+    pytest.skip(why)
+
+
+# --- 1. the Binder environment --------------------------------------------------------------
+
+
+def repository_files() -> list[str]:
+    """The files a fresh clone would have: tracked ones, and new ones that are not ignored."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout.decode()
+    return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
+
+
+def copy_repository(target: Path) -> Path:
+    for name in repository_files():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
+    return target
+
+
+def run_logged(command: list[str], log: Path, *, cwd: Path, timeout: float, **kwargs: Any) -> None:
+    with log.open("ab") as out:
+        out.write(f"$ {' '.join(command)}\n".encode())
+        out.flush()
+        done = subprocess.run(
+            command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, **kwargs
+        )
+    assert done.returncode == 0, f"{command[:3]} failed; see {log}:\n{log.read_text()[-3000:]}"
+
+
+def build_binder_environment(repo: Path, venv: Path, log: Path) -> None:
+    """What repo2docker does with binder/: requirements.txt from the repository root, then postBuild."""
+    run_logged([sys.executable, "-m", "venv", str(venv)], log, cwd=repo, timeout=120)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
+    run_logged([*pip, "-r", "binder/requirements.txt"], log, cwd=repo, timeout=900)
+    post_build = repo / "binder" / "postBuild"
+    if post_build.exists():
+        env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+        run_logged(["bash", str(post_build)], log, cwd=repo, timeout=600, env=env)
+
+
+# --- 2. JupyterLab --------------------------------------------------------------------------
+
+
+@dataclass
+class Lab:
+    url: str  # "http://127.0.0.1:PORT/user/student/"
+    token: str
+    root: Path
+    process: subprocess.Popen[bytes]
+
+    def open_url(self, path: str) -> str:
+        return f"{self.url}{path}?token={self.token}"
+
+
+def clean_environment(venv: Path, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not FOREIGN_VARIABLES.match(k)}
+    for name, folder in [
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTER_DATA_DIR", "data"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("JUPYTERLAB_SETTINGS_DIR", "lab-settings"),
+        ("JUPYTERLAB_WORKSPACES_DIR", "lab-workspaces"),
+        ("IPYTHONDIR", "ipython"),
+    ]:
+        (home / folder).mkdir(parents=True, exist_ok=True)
+        env[name] = str(home / folder)
+    # No "Would you like to get notified about official Jupyter news?" toast over the notebook.
+    notification = home / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True, exist_ok=True)
+    (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    env["VIRTUAL_ENV"] = str(venv)
+    env["JUPYTERHUB_SERVICE_PREFIX"] = BASE_URL
+    return env
+
+
+def start_lab(repo: Path, venv: Path, home: Path, log: Path) -> Lab:
+    token = secrets.token_hex(16)
+    env = clean_environment(venv, home)
+    command = [
+        str(venv / "bin" / "jupyter"),
+        "lab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.port=0",  # the server picks a free port and writes it to its runtime file
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.base_url={BASE_URL}",
+        f"--ServerApp.root_dir={repo}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]
+    if os.geteuid() == 0:  # CI machines run as root
+        command.append("--allow-root")
+    out = log.open("ab")
+    process = subprocess.Popen(command, cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
+    out.close()
+    try:
+        url = wait_for_server_url(Path(env["JUPYTER_RUNTIME_DIR"]), process, log)
+        wait_until(lambda: http_ok(f"{url}api/status?token={token}"), 60, "JupyterLab answering")
+    except BaseException:
+        stop_process_tree(process)
+        raise
+    return Lab(url, token, repo, process)
+
+
+def wait_for_server_url(runtime: Path, process: subprocess.Popen[bytes], log: Path) -> str:
+    info_file = runtime / f"jpserver-{process.pid}.json"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"jupyter lab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            info = json.loads(info_file.read_text())
+            return f"http://127.0.0.1:{info['port']}{info['base_url']}"
+        except (OSError, ValueError, KeyError):
+            time.sleep(0.2)
+    pytest.fail(f"jupyter lab wrote no {info_file.name} within 90 s:\n{log.read_text()[-3000:]}")
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.25)
+
+
+def stop_process_tree(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server we started and the kernels it started (they run in their own sessions)."""
+    import psutil
+
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=10)
+    for child in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    require(CHROMIUM.exists(), f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        require(False, "playwright is not installed (pip install playwright)")
+    require(shutil.which("git") is not None, "git is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "e2e-jupyterlab.log"
+    log.write_text("")
+    base = tmp_path_factory.mktemp("binder")
+    repo = copy_repository(base / "repo")
+    build_binder_environment(repo, base / "venv", log)
+    server = start_lab(repo, base / "venv", base / "home", log)
+    try:
+        yield server
+    finally:
+        stop_process_tree(server.process)
+
+
+# --- 3. the browser -------------------------------------------------------------------------
+
+
+def accept_for(key: str) -> str:
+    """RFC 6455 §4.2.2: base64(SHA-1(key + GUID)), computed here independently of wslearn."""
+    return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+
+
+def run_all_cells(page: Any) -> None:
+    """Run → Run All Cells, as a student would, then wait until every code cell has run."""
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+            return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p.textContent.trim()));
+        }""",
+        timeout=180_000,
+    )
+
+
+def save_and_read(page: Any, path: Path) -> dict[str, Any]:
+    """Save with Ctrl+S and read the notebook back from disk, outputs included."""
+    before = path.stat().st_mtime_ns
+    page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    wait_until(lambda: path.stat().st_mtime_ns != before, 30, f"{path.name} saved")
+    time.sleep(0.5)  # let the write finish
+    notebook: dict[str, Any] = json.loads(path.read_text())
+    return notebook
+
+
+def errors_in(notebook: dict[str, Any]) -> list[str]:
+    found = []
+    for index, cell in enumerate(notebook["cells"]):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                trace = "\n".join(output.get("traceback", []))
+                found.append(f"cell {index}: {output['ename']}: {output['evalue']}\n{trace}")
+    return found
+
+
+def open_notebook(context: Any, lab: Lab) -> Any:
+    page = context.new_page()
+    page.goto(lab.open_url(f"lab/tree/{NOTEBOOK}"), timeout=60_000)
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
+    # Ready when the server says the notebook's kernel is idle with the page connected to it
+    # (the page shows "idle" for a moment before the kernel exists), and the page agrees.
+    wait_until(lambda: kernel_ready(lab), 120, "the notebook's kernel to start")
+    page.locator('.jp-NotebookPanel [data-status="idle"]').first.wait_for(timeout=60_000)
+    return page
+
+
+def kernel_ready(lab: Lab) -> bool:
+    try:
+        with urllib.request.urlopen(lab.open_url("api/sessions"), timeout=5) as response:
+            sessions = json.load(response)
+    except OSError:
+        return False
+    return any(
+        session["path"] == NOTEBOOK
+        and session["kernel"]["execution_state"] == "idle"
+        and session["kernel"]["connections"] > 0
+        for session in sessions
+    )
+
+
+def check_accept_key_widget(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    widget = page.locator(".wslearn-accept-key").first
+    widget.wait_for(timeout=30_000)
+    key = base64.b64encode(secrets.token_bytes(16)).decode()
+    widget.locator("input[type=text]").fill(key)
+    # The kernel computes the answer (the widget's HTML is replaced): compare with our own.
+    expect(widget.locator(".wslearn-accept-value")).to_have_text(accept_for(key), timeout=30_000)
+
+
+def chat_href(page: Any) -> str:
+    link = page.locator("a.wslearn-page-link").first
+    link.wait_for(timeout=30_000)
+    href: str = link.get_attribute("href")
+    return href
+
+
+def check_chat_through_proxy(context: Any, lab: Lab, href: str) -> str:
+    """Open the chat page as Binder users do and talk with the kernel; return what we said."""
+    proxy_path = re.escape(BASE_URL) + r"proxy/\d+/"
+    assert re.fullmatch(proxy_path, href), f"the notebook should link the proxy path, not {href}"
+    chat = context.new_page()
+    chat.goto(urllib.parse.urljoin(lab.url, href), timeout=30_000)
+    chat.locator("#status.open").wait_for(timeout=30_000)
+    message = f"hello from the browser {secrets.token_hex(4)}"
+    chat.locator("#msg").fill(message)
+    chat.locator("#msg").press("Enter")
+    chat.locator("#messages .chat .msg", has_text=message).first.wait_for(timeout=15_000)
+    # The kernel's chat client answers every browser message (see the notebook's last section).
+    reply = chat.locator("#messages .chat .msg", has_text=f"kernel heard: {message}")
+    reply.first.wait_for(timeout=15_000)
+    chat.screenshot(path=str(ARTIFACTS / "e2e-chat.png"))
+    return message
+
+
+def check_event_log_view(page: Any, message: str) -> None:
+    """The notebook's live event log, updated from the server's thread, shows our frames."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".wslearn-event-log").first).to_contain_text(message, timeout=15_000)
+
+
+def test_start_here_notebook_in_jupyterlab(lab: Lab) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.set_default_timeout(30_000)
+            page = open_notebook(context, lab)
+            try:
+                run_all_cells(page)
+                saved = save_and_read(page, lab.root / NOTEBOOK)
+                assert not errors_in(saved), "\n\n".join(errors_in(saved))
+                assert page.get_by_text("Error displaying widget").count() == 0
+                check_accept_key_widget(page)
+                message = check_chat_through_proxy(context, lab, chat_href(page))
+                check_event_log_view(page, message)
+                saved_text = json.dumps(save_and_read(page, lab.root / NOTEBOOK))
+                assert lab.token not in saved_text, "the Jupyter token leaked into the notebook"
+            finally:
+                page.screenshot(path=str(ARTIFACTS / "e2e-notebook.png"), full_page=True)
+        finally:
+            browser.close()

@@ -1,0 +1,102 @@
+"""Reserved bits and reserved opcodes (RFC 6455 §5.2): without an extension, both fail.
+
+"RSV1, RSV2, RSV3: MUST be 0 unless an extension is negotiated that defines meanings for
+non-zero values. If a nonzero value is received and none of the negotiated extensions
+defines the meaning of such a nonzero value, the receiving endpoint MUST _Fail the
+WebSocket Connection_." The same holds for the opcodes 0x3-0x7 and 0xB-0xF.
+"""
+
+from __future__ import annotations
+
+from .expect import expect_failure, expect_message
+from .model import Case, CaseRun, Grade, Options, Verdict, case_maker
+from .peer import Tester
+from .wire import BINARY, CLOSE, CONTINUATION, PING, TEXT, build_frame, close_payload
+
+make_bits = case_maker("reserved bits")
+make_opcode = case_maker("reserved opcodes")
+
+RSV_NAMES = {4: "RSV1", 2: "RSV2", 1: "RSV3"}
+
+
+def rsv_name(rsv: int) -> str:
+    return "+".join(name for bit, name in RSV_NAMES.items() if rsv & bit)
+
+
+def bad_after_good(bad_frame: bytes, *, then_ping: bool = True) -> CaseRun:
+    """A valid text (echoed), then the bad frame and a ping in one write.
+
+    The connection must fail, and the ping, which follows the bad frame, must not be
+    answered: §7.1.7 forbids processing data after the connection is failed.
+    """
+
+    async def run(t: Tester) -> Verdict:
+        peer = await t.connect()
+        await peer.send_frame(TEXT, b"before the bad frame")
+        echo = await expect_message(peer, TEXT, b"before the bad frame")
+        if echo.grade is not Grade.OK:
+            return echo
+        ping = build_frame(PING, b"after the bad frame") if then_ping else b""
+        await peer.send(bad_frame + ping)
+        return await expect_failure(peer, 1002)
+
+    return run
+
+
+def bad_alone(*frames: bytes) -> CaseRun:
+    async def run(t: Tester) -> Verdict:
+        peer = await t.connect()
+        await peer.send(b"".join(frames))
+        return await expect_failure(peer, 1002)
+
+    return run
+
+
+def bit_cases() -> list[Case]:
+    requires = "failing the connection with 1002: no extension gives the bit a meaning"
+    rows = [
+        ("rsv1-text", 4, build_frame(TEXT, b"hello", rsv=4), False),
+        ("rsv2-text", 2, build_frame(TEXT, b"hello", rsv=2), True),
+        ("rsv3-text", 1, build_frame(TEXT, b"hello", rsv=1), True),
+        ("rsv1-rsv2-binary", 6, build_frame(BINARY, bytes(range(8)), rsv=6), True),
+        ("rsv1-rsv3-ping", 5, build_frame(PING, b"ping", rsv=5), True),
+        ("rsv-all-close", 7, build_frame(CLOSE, close_payload(1000), rsv=7), True),
+    ]
+    found = []
+    for name, rsv, frame, after_good in rows:
+        kind = name.split("-")[-1]
+        if after_good:
+            title = f"a text, then a {kind} frame with {rsv_name(rsv)} set, then a ping"
+            run = bad_after_good(frame)
+        else:
+            title = f"a {kind} frame with {rsv_name(rsv)} set"
+            run = bad_alone(frame)
+        found.append(make_bits(name, "§5.2", title, requires, run))
+    start = build_frame(TEXT, b"frag", fin=False)
+    found.append(
+        make_bits(
+            "rsv1-continuation",
+            "§5.2",
+            "a fragmented text whose continuation frame has RSV1 set",
+            requires,
+            bad_alone(start, build_frame(CONTINUATION, b"ment", rsv=4)),
+        )
+    )
+    return found
+
+
+def opcode_cases() -> list[Case]:
+    requires = "failing the connection with 1002: the opcode is reserved (§5.2)"
+    found = []
+    for opcode in (3, 4, 5, 6, 7, 11, 12, 13, 14, 15):
+        payload = b"" if opcode % 2 else b"reserved"
+        frame = build_frame(opcode, payload)
+        kind = "data" if opcode < 8 else "control"
+        title = f"a text, then a frame with reserved {kind} opcode {opcode:#x}"
+        title += f" ({len(payload)} bytes), then a ping"
+        found.append(make_opcode(f"opcode-{opcode}", "§5.2", title, requires, bad_after_good(frame)))
+    return found
+
+
+def cases(options: Options) -> list[Case]:
+    return bit_cases() + opcode_cases()

@@ -1,0 +1,282 @@
+"""A bounded, thread-safe log of everything that crosses a WebSocket connection.
+
+The asyncio server and client, the reverse proxy and the notebook widgets all write to and
+read from an :class:`EventLog`. Each :class:`LogEvent` is one thing seen on the wire (an HTTP
+handshake message, a frame) or one moment in a connection's life (opened, closed, an error,
+a heartbeat round trip)::
+
+    log = EventLog()
+    unsubscribe = log.subscribe(print)   # called for every new event, from any thread
+    ...
+    for event in log.events():
+        print(event)     # 12:00:01.234 #1 in  frame TEXT 5 B masked 'hello'
+
+Credentials never enter the log. Behind a notebook proxy the notebook's own token reaches
+our server in the query string and in cookies, so every HTTP message is redacted *before*
+it is stored: the values of ``Authorization``, ``Proxy-Authorization``, ``Cookie`` and
+``Set-Cookie`` and the values of token-like query parameters (``?token=``,
+``?access_token=``, ``?auth=``, ...) are replaced with ``[redacted]``.
+
+This module is pure Python (no asyncio, no sockets), so the widgets can use it from any
+thread.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+import threading
+import time as _time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from wslearn.frames import Frame
+
+__all__ = [
+    "REDACTED",
+    "EventLog",
+    "LogEvent",
+    "redact_headers",
+    "redact_http",
+    "redact_target",
+]
+
+logger = logging.getLogger(__name__)
+
+Direction = Literal["in", "out", "-"]
+
+REDACTED = "[redacted]"
+
+# Headers whose whole value is a credential (RFC 9110 §11.6.2, §11.7.2; RFC 6265 §4).
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+# Query parameters that carry credentials: "token", "access_token", "auth", "api_key", ...
+SECRET_QUERY = re.compile(
+    r"(?<![\w.-])(?P<name>(?:[\w.-]*token|auth|authorization|api[_-]?key|apikey|key|password|passwd|pwd"
+    r"|secret|session|sessionid|sid|jwt|signature|sig|code)=)(?P<value>[^&#\s]*)",
+    re.IGNORECASE,
+)
+
+# How much of each event's raw bytes is kept: a log of 2000 events of 1 MiB frames would
+# otherwise hold 2 GB. ``LogEvent.length`` always tells the full size.
+MAX_RAW = 16 * 1024
+PREVIEW_CHARS = 60
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    """One entry of the log.
+
+    ``kind`` is ``"handshake"`` (the upgrade request or its 101 answer), ``"http"`` (any
+    other HTTP message: an error answer, a page), ``"frame"`` (one WebSocket frame),
+    ``"open"``, ``"close"``, ``"error"`` or ``"rtt"`` (the round trip of a ping).
+    ``direction`` is ``"in"`` (received), ``"out"`` (sent) or ``"-"`` (not on the wire).
+    For frames, ``opcode`` is the opcode's name and ``masked`` tells whether the payload
+    was masked on the wire (RFC 6455 §5.3). ``raw`` holds (at most MAX_RAW of) the bytes
+    as they crossed the wire, already redacted for HTTP messages.
+    """
+
+    time: float
+    conn_id: int
+    direction: Direction
+    kind: str
+    opcode: str | None = None
+    length: int = 0
+    masked: bool | None = None
+    preview: str = ""
+    raw: bytes = b""
+
+    def __str__(self) -> str:
+        clock = _time.strftime("%H:%M:%S", _time.localtime(self.time))
+        millis = int((self.time % 1) * 1000)
+        parts = [f"{clock}.{millis:03d}", f"#{self.conn_id}", f"{self.direction:<3}", self.kind]
+        if self.opcode is not None:
+            parts.append(self.opcode)
+        if self.kind in ("frame", "handshake", "http"):
+            parts.append(f"{self.length} B")
+        if self.masked is not None:
+            parts.append("masked" if self.masked else "unmasked")
+        if self.preview:
+            parts.append(self.preview)
+        return " ".join(parts)
+
+
+class EventLog:
+    """Keep the last ``maxlen`` events; tell subscribers about each new one.
+
+    Safe to use from several threads: the asyncio server may run in a background thread
+    while a notebook cell reads :meth:`events`. Subscribers are called in the thread that
+    recorded the event; a subscriber that raises is logged and otherwise ignored, so a
+    broken widget never breaks a connection.
+    """
+
+    def __init__(self, maxlen: int = 2000) -> None:
+        self._events: deque[LogEvent] = deque(maxlen=maxlen)
+        self._subscribers: list[Callable[[LogEvent], object]] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._events)
+
+    def record(
+        self,
+        conn_id: int,
+        direction: Direction,
+        kind: str,
+        *,
+        opcode: str | None = None,
+        length: int = 0,
+        masked: bool | None = None,
+        preview: str = "",
+        raw: bytes = b"",
+        time: float | None = None,
+    ) -> LogEvent:
+        """Store one event (``raw`` is cut to MAX_RAW bytes) and notify subscribers."""
+        event = LogEvent(
+            time=_time.time() if time is None else time,
+            conn_id=conn_id,
+            direction=direction,
+            kind=kind,
+            opcode=opcode,
+            length=length,
+            masked=masked,
+            preview=preview,
+            raw=bytes(raw[:MAX_RAW]),
+        )
+        with self._lock:
+            self._events.append(event)
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(event)
+            except Exception:
+                logger.exception("event log subscriber %r failed", callback)
+        return event
+
+    def record_frame(self, conn_id: int, direction: Direction, frame: Frame, raw: bytes) -> LogEvent:
+        """Store a frame exactly as it crossed the wire (RFC 6455 §5.2)."""
+        return self.record(
+            conn_id,
+            direction,
+            "frame",
+            opcode=frame.opcode.name,
+            length=len(frame.payload),
+            masked=frame.masking_key is not None,
+            preview=frame_preview(frame),
+            raw=raw,
+        )
+
+    def record_http(
+        self, conn_id: int, direction: Direction, raw: bytes, *, kind: str = "handshake"
+    ) -> LogEvent:
+        """Store an HTTP request or response after removing its credentials."""
+        clean = redact_http(raw)
+        first_line = clean.split(b"\r\n", 1)[0].decode("latin-1")
+        return self.record(conn_id, direction, kind, length=len(raw), preview=first_line, raw=clean)
+
+    def subscribe(self, callback: Callable[[LogEvent], object]) -> Callable[[], None]:
+        """Call ``callback(event)`` for every new event; returns a function that stops it."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def events(self) -> list[LogEvent]:
+        """A copy of the stored events, oldest first."""
+        with self._lock:
+            return list(self._events)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._events.clear()
+
+    @staticmethod
+    def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """See :func:`redact_headers`."""
+        return redact_headers(headers)
+
+
+def redact_target(target: str) -> str:
+    """Hide the values of token-like query parameters: ``/ws?token=abc`` → ``/ws?token=[redacted]``."""
+    if "=" not in target:
+        return target
+    return SECRET_QUERY.sub(lambda m: m.group("name") + REDACTED, target)
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Copy ``headers`` with every credential replaced by ``[redacted]``.
+
+    Whole values of Authorization, Proxy-Authorization, Cookie and Set-Cookie are hidden;
+    other values (Referer, Origin, Location...) keep everything but token-like query
+    parameters.
+    """
+    clean = []
+    for name, value in headers:
+        if name.lower() in SECRET_HEADERS:
+            clean.append((name, REDACTED))
+        else:
+            clean.append((name, redact_target(value)))
+    return clean
+
+
+def redact_http(raw: bytes) -> bytes:
+    """Redact the head of an HTTP/1.1 message (request line or status line, then headers).
+
+    The body, after the empty line, is kept as it is (an error answer's text).
+    """
+    head, blank, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    first = lines[0]
+    parts = first.split(" ")
+    if len(parts) == 3 and not first.startswith("HTTP/"):  # "GET /ws?token=x HTTP/1.1"
+        first = f"{parts[0]} {redact_target(parts[1])} {parts[2]}"
+    fields = []
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if colon:
+            [(name, value)] = redact_headers([(name, value.strip())])
+            fields.append(f"{name}: {value}")
+        else:
+            fields.append(line)
+    clean_head = "\r\n".join([first, *fields]).encode("latin-1")
+    return clean_head + blank + body
+
+
+def frame_preview(frame: Frame) -> str:
+    """A short readable view of a frame's payload for one line of the log."""
+    from wslearn.frames import Close, Opcode
+
+    payload = frame.payload
+    if frame.opcode is Opcode.CLOSE:
+        try:
+            return str(Close.parse(payload))
+        except Exception:  # a malformed Close payload is shown as bytes
+            return repr(payload[:PREVIEW_CHARS])
+    if frame.opcode is Opcode.TEXT or (frame.opcode is Opcode.CONTINUATION and _is_text(payload)):
+        text = payload[: PREVIEW_CHARS * 4].decode("utf-8", errors="replace")
+        return _shorten(repr(text[:PREVIEW_CHARS]), len(text) > PREVIEW_CHARS)
+    return _shorten(payload[: PREVIEW_CHARS // 3].hex(" "), len(payload) > PREVIEW_CHARS // 3)
+
+
+def _is_text(payload: bytes) -> bool:
+    """Does the start of ``payload`` read as UTF-8? (A character cut at the end is fine.)"""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(payload[: PREVIEW_CHARS * 4], final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _shorten(text: str, cut: bool) -> str:
+    return text + "…" if cut else text
