@@ -139,6 +139,7 @@ class WebSocket:
         self._no_more_messages = False
         # Messages waiting for the writer.
         self._outbox: deque[_Outgoing] = deque()
+        self._writing = False  # the writer task is in the middle of a message
         self._outbox_waiter: asyncio.Future[None] | None = None  # the writer waits for a message
         self._senders_waiting: list[asyncio.Future[None]] = []  # send() calls wait for room
         self._close_request: Close | None = None
@@ -247,6 +248,12 @@ class WebSocket:
         Waits while ``max_queue`` messages are already waiting to be written.
         """
         item = self._outgoing(message)
+        if not self._outbox and not self._writing:
+            # Nothing waits before this message and the writer is idle: write it now, which
+            # keeps the order and saves waking the writer task (the common case).
+            self._write_whole(item)
+            await self._writer.drain()
+            return
         while len(self._outbox) >= self.max_queue:
             await self._wait_for_room()
             self._check_can_send()
@@ -407,14 +414,23 @@ class WebSocket:
             return  # the reader sees the end of the connection and cleans up
 
     async def _write_message(self, item: str | bytes | _Fragments) -> None:
-        if isinstance(item, str):
-            self.protocol.send_text(item)
-        elif isinstance(item, bytes):
-            self.protocol.send_binary(item)
+        self._writing = True
+        try:
+            if isinstance(item, _Fragments):
+                await self._write_fragments(item.parts)
+            else:
+                self._write_whole(item)
+            await self._writer.drain()
+        finally:
+            self._writing = False
+
+    def _write_whole(self, message: str | bytes) -> None:
+        """One message in one frame, straight to the socket."""
+        if isinstance(message, str):
+            self.protocol.send_text(message)
         else:
-            await self._write_fragments(item.parts)
+            self.protocol.send_binary(message)
         self._transmit()
-        await self._writer.drain()
 
     async def _write_fragments(self, parts: tuple[str | bytes, ...]) -> None:
         """RFC 6455 §5.4: first frame TEXT or BINARY with FIN=0, then CONTINUATION frames."""
