@@ -54,7 +54,9 @@ class Assembler:
 
     def receive(self, frame: Frame) -> Message | None:
         """Take one data frame; return the message it completes, if any."""
-        if frame.opcode == Opcode.CONTINUATION:
+        if frame.fin and self._opcode is None and frame.opcode is not Opcode.CONTINUATION:
+            return self._unfragmented(frame)  # the common case: a whole message in one frame
+        if frame.opcode is Opcode.CONTINUATION:
             if self._opcode is None:
                 raise ProtocolError(1002, "a continuation frame arrived, but no message was started (§5.4)")
         elif self._opcode is not None:
@@ -63,8 +65,6 @@ class Assembler:
                 f"a new {frame.opcode.name} message started before the fragmented "
                 f"{self._opcode.name} message ended (§5.4)",
             )
-        elif frame.fin:
-            return self._unfragmented(frame)
         else:
             self._start(frame.opcode)
         self._add(frame.payload, final=frame.fin)

@@ -215,6 +215,7 @@ class Protocol:
         self._assembler = Assembler(max_message_size)
         self._sending_fragments = False
         self._closed_by: Closer = "nobody"
+        self._peer_masks = role is Role.SERVER  # §5.1: clients mask, servers do not
 
     def __repr__(self) -> str:
         return f"<Protocol {self.role.value} {self.state.name}>"
@@ -225,11 +226,18 @@ class Protocol:
         """Feed bytes read from the network."""
         if self.state is State.CLOSED:
             return  # RFC 6455 §7.1.7 / §5.5.1: nothing is processed after the end
-        self._buffer += data
         if self.state is State.CONNECTING:
+            self._buffer += data
             self._receive_handshake()
-        else:
+        elif self._buffer:
+            self._buffer += data  # the rest of a frame that arrived in pieces
             self._receive_frames()
+        else:
+            # Nothing left over from last time: read the frames straight from ``data``
+            # and keep only an incomplete frame at its end.
+            used = self._parse_frames(data)
+            if used < len(data) and self.closed is None:
+                self._buffer += data[used:]
 
     def receive_eof(self) -> None:
         """The peer closed the TCP connection (or it broke)."""
@@ -366,7 +374,7 @@ class Protocol:
         else:
             del self._buffer[:position]
 
-    def _parse_frames(self, view: memoryview) -> int:
+    def _parse_frames(self, view: bytes | memoryview) -> int:
         """Handle every whole frame in ``view``; return how many bytes they took."""
         position = 0
         try:
@@ -386,22 +394,23 @@ class Protocol:
     def _receive_frame(self, frame: Frame) -> None:
         self._check_frame(frame)
         opcode = frame.opcode
-        if opcode is Opcode.PING:
-            self._receive_ping(frame)
-        elif opcode is Opcode.PONG:
-            self._events.append(Pong(frame.payload))
-        elif opcode is Opcode.CLOSE:
-            self._receive_close(frame)
-        else:
+        if opcode <= Opcode.BINARY:  # CONTINUATION, TEXT or BINARY: a data frame (§5.6)
             message = self._assembler.receive(frame)
             if message is not None:
                 self._events.append(message)
+        elif opcode is Opcode.PING:
+            self._receive_ping(frame)
+        elif opcode is Opcode.PONG:
+            self._events.append(Pong(frame.payload))
+        else:
+            self._receive_close(frame)
 
     def _check_frame(self, frame: Frame) -> None:
         """The rules parse_frame cannot know: they depend on who we are (RFC 6455 §5.1, §5.2)."""
-        if self.role is Role.SERVER and frame.masking_key is None:
-            raise ProtocolError(1002, "a client must mask every frame it sends (§5.1)")
-        if self.role is Role.CLIENT and frame.masking_key is not None:
+        if frame.masking_key is None:
+            if self._peer_masks:
+                raise ProtocolError(1002, "a client must mask every frame it sends (§5.1)")
+        elif not self._peer_masks:
             raise ProtocolError(1002, "a server must not mask the frames it sends (§5.1)")
         if frame.rsv1 or frame.rsv2 or frame.rsv3:
             raise ProtocolError(1002, "an RSV bit is set, but no extension was negotiated (§5.2)")
