@@ -20,7 +20,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from wslearn.errors import ConnectionClosed, HandshakeError
-from wslearn.handshake import Request, Response
+from wslearn.handshake import Request, Response, build_error_response
 
 from . import auth, routes
 from .chat import ChatRoom
@@ -111,7 +111,7 @@ class DemoServer:
             auth.check_origin(request, self.options.allowed_origins)
             self._check_credentials(request)
         except HandshakeError as error:
-            return routes.refused(error)
+            return build_error_response(error)  # 401/403 with a body that says why
         return None
 
     def _check_credentials(self, request: Request) -> None:

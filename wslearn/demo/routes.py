@@ -24,7 +24,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from wslearn.errors import ConnectionClosed, HandshakeError
+from wslearn.errors import ConnectionClosed
 from wslearn.handshake import Headers, Request, Response, parse_header_tokens
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ __all__ = [
     "not_found",
     "page",
     "push",
-    "refused",
     "upgrade_required",
     "wants_websocket",
 ]
@@ -174,10 +173,3 @@ def upgrade_required(path: str) -> Response:
     response.headers["Upgrade"] = "websocket"
     response.headers["Connection"] = "Upgrade, close"
     return response
-
-
-def refused(error: HandshakeError) -> Response:
-    """An answer to a refused upgrade: 401 (who are you?), 403 (no), 400 (unreadable)."""
-    reasons = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}
-    text = f"{error.status} {reasons.get(error.status, 'Error')}: {error.reason}\n"
-    return _text(error.status, reasons.get(error.status, "Error"), text, error.headers)
