@@ -41,36 +41,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, require
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOK = "notebooks/00_start_here.ipynb"
 # As on Binder: the single-user server lives under a prefix, told to kernels by this variable.
 BASE_URL = "/user/student/"
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3, written out again on purpose
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Environment variables that would make the replay see another Jupyter or another hub.
 FOREIGN_VARIABLES = re.compile(r"^(JUPYTER.*|JPY_.*|IPYTHONDIR|WSLEARN_.*|VIRTUAL_ENV|PYTHONPATH)$")
 
 pytestmark = pytest.mark.timeout(900)
-
-
-def require(condition: bool, why: str) -> None:
-    """Skip when something is missing locally; fail under CI, where nothing may be missing."""
-    if condition:
-        return
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"end-to-end test cannot run: {why}")
-    pytest.skip(why)
 
 
 # --- 1. the Binder environment --------------------------------------------------------------
