@@ -433,3 +433,16 @@ def test_frame_text() -> None:
     assert text == str(explain_frame(MASKED_HELLO))
     assert text.splitlines()[0] == "TEXT frame, final, masked, 5-byte payload: 'Hello'"
     assert "Masking-key" in text and "0x37fa213d" in text
+
+
+def test_frames_and_closes_render_themselves_in_a_notebook() -> None:
+    # Jupyter calls _repr_html_ on the last value of a cell: a Frame or a Close shows the
+    # same escaped table as explain's views.
+    from wslearn.frames import Close, Frame, Opcode
+
+    frame = Frame(Opcode.TEXT, b"<img src=x onerror=alert(1)>")
+    assert frame._repr_html_() == frame_html(frame)
+    assert "<img" not in frame._repr_html_()
+    close = Close(1000, "<b>bye</b>")
+    assert close._repr_html_() == close_html(close)
+    assert "<b>bye" not in close._repr_html_()

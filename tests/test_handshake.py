@@ -816,3 +816,9 @@ def test_websockets_client_reads_our_error_response() -> None:
     assert isinstance(theirs.handshake_exc, InvalidStatus)
     assert theirs.handshake_exc.response.status_code == 403
     assert b"without an Origin header" in theirs.handshake_exc.response.body
+
+
+def test_error_response_for_an_unregistered_status_still_says_why() -> None:
+    answer = build_error_response(HandshakeError(499, "the client went away"))
+    assert answer.status == 499 and answer.reason == "Error"
+    assert b"the client went away" in answer.body
