@@ -3,37 +3,50 @@
 Theory of operation
 -------------------
 A :class:`WebSocket` wraps a sans-I/O :class:`~wslearn.protocol.Protocol` (which knows the
-rules of RFC 6455) and a pair of asyncio streams (which move bytes). Three tasks run per
-connection:
+rules of RFC 6455) and a pair of asyncio streams (which move bytes). One task runs per
+connection for as long as it is open, and a second one only while messages wait to be sent:
 
-* the **reader** — the only task that reads from the socket. It feeds the bytes to the
-  protocol and acts on the events that come out: messages go into the *inbox* that
+* the **reader** task — the only code that reads from the socket. It feeds the bytes to
+  the protocol and acts on the events that come out: messages go into the *inbox* that
   :meth:`WebSocket.recv` takes from; pongs end the matching :meth:`WebSocket.ping`; a
   Close frame or a protocol violation ends the connection.
-* the **writer** — takes whole messages from the bounded *outbox* that
-  :meth:`WebSocket.send` fills, one after the other, so the frames of two messages are
-  never interleaved (RFC 6455 §5.4). ``await writer.drain()`` after each message is the
-  back-pressure: the outbox fills up when the peer reads slowly.
-* the **heartbeat** (when ``ping_interval`` is set) — sends a Ping every
-  ``ping_interval`` seconds and fails the connection with 1011 when no Pong comes back
-  within ``ping_timeout`` (RFC 6455 §5.5.2: a Ping may serve "as a keepalive").
+* **sending** — a message goes straight to the socket when nothing is waiting before it:
+  the outbox is empty, no message is half written, and the socket keeps up (the
+  transport's buffer is not above its high-water mark, the level at which
+  ``writer.drain()`` would make us wait). That is the common case, and it costs no task
+  switch. Otherwise the message waits in the bounded *outbox*, and a **writer** task,
+  started for the occasion, writes the waiting messages one after the other and ends
+  when the outbox is empty. ``await writer.drain()`` after each message is the
+  back-pressure. Whole messages, in order, either way: the frames of two messages are
+  never interleaved (RFC 6455 §5.4), and a fragmented message in progress holds back
+  every other message until its last frame is out.
+* the **heartbeat** (when ``ping_interval`` is set) — a timer, not a task: every
+  ``ping_interval`` seconds a timer callback sends a Ping and sets a second timer of
+  ``ping_timeout`` seconds. The Pong cancels that timer and sets the next ping; if the
+  timer fires first, the connection fails with 1011 (RFC 6455 §5.5.2: a Ping may serve
+  "as a keepalive"). The round trip lands in :attr:`WebSocket.rtts`.
 
-Whatever a task asks the protocol to send (a message, an automatic Pong, a Close frame)
-lands in the protocol's buffer as whole frames; :meth:`WebSocket._transmit` is the one
-place that moves that buffer to the socket, so frames are never cut in two.
+Whatever is sent (a message, an automatic Pong, a Ping, a Close frame) lands in the
+protocol's buffer as whole frames; :meth:`WebSocket._transmit` is the one place that
+moves that buffer to the socket, so frames are never cut in two.
 
 Limits, so that one bad peer never costs more than its share:
 
 * ``max_queue`` messages wait in the outbox at most. :meth:`send` waits for room (it only
   slows down the task that sends); :meth:`send_nowait`, used for broadcasts, never waits:
-  when the outbox of a peer is full, that peer reads too slowly, and the connection is
-  closed with **1013 (try again later)** rather than letting it hold up everyone else.
+  when the transport's buffer is over its high-water mark (64 KiB by default) *and*
+  ``max_queue`` messages wait behind it, that peer reads too slowly, and the connection
+  is closed with **1013 (try again later)** rather than letting it hold up everyone else.
 * ``max_queue`` received messages wait in the inbox at most; then the reader stops
   reading, so TCP flow control slows the peer down. (While it does not read, it sees no
   Pong either: a handler that never calls :meth:`recv` on a chatty peer ends up closed
   by the heartbeat.)
 * once the closing handshake starts, the TCP connection is closed after
   ``close_timeout`` seconds whatever the peer does.
+
+An idle connection therefore costs two tasks (the reader, and the server's task that
+runs the handler), one timer, and no queue: the inbox and the outbox are created with
+their first message.
 """
 
 from __future__ import annotations
@@ -43,7 +56,7 @@ import itertools
 import logging
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -128,27 +141,32 @@ class WebSocket:
         self.close_timeout = close_timeout
         self.max_queue = max_queue
         self.event_log = event_log
-        self.rtts: deque[float] = deque(maxlen=RTT_HISTORY)
+        self._rtts: deque[float] | None = None  # see the rtts property
         self._reader = reader
         self._writer = writer
+        # Above this many bytes in the transport's buffer, drain() would wait: the peer
+        # does not keep up, and messages wait in the outbox instead of the socket.
+        self._high_water = writer.transport.get_write_buffer_limits()[1]
         self._loop = asyncio.get_running_loop()
-        # Received messages, waiting for recv().
-        self._inbox: deque[str | bytes] = deque()
+        # Received messages, waiting for recv(); created with the first one.
+        self._inbox: deque[str | bytes] | None = None
         self._inbox_waiter: asyncio.Future[None] | None = None  # recv() waits for a message
         self._inbox_space: asyncio.Future[None] | None = None  # the reader waits for room
         self._no_more_messages = False
-        # Messages waiting for the writer.
-        self._outbox: deque[_Outgoing] = deque()
-        self._writing = False  # the writer task is in the middle of a message
-        self._outbox_waiter: asyncio.Future[None] | None = None  # the writer waits for a message
+        # Messages waiting to be sent, and the writer task that sends them (both only
+        # while there are some).
+        self._outbox: deque[_Outgoing] | None = None
+        self._writer_task: asyncio.Task[None] | None = None
         self._senders_waiting: list[asyncio.Future[None]] = []  # send() calls wait for room
         self._close_request: Close | None = None
-        # Pings waiting for their pong: payload -> (future, time sent).
-        self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
+        # Pings waiting for their pong: payload -> (future of ping(), or None for the
+        # heartbeat's own ping; time sent).
+        self._pings: dict[bytes, tuple[asyncio.Future[float] | None, float]] = {}
+        self._heartbeat: asyncio.TimerHandle | None = None  # the next ping, or its timeout
         self._eof_received = False
         self._abort_timer: asyncio.TimerHandle | None = None
         self._done: asyncio.Future[None] = self._loop.create_future()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._reader_task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"<WebSocket #{self.id} {self.protocol.role.value} {self.path} {self.state.name}>"
@@ -186,19 +204,25 @@ class WebSocket:
         """Why the connection ended (code, reason, who); ``None`` while it is not over."""
         return self.protocol.closed
 
+    @property
+    def rtts(self) -> deque[float]:
+        """Round-trip times of pings (the heartbeat's and :meth:`ping`'s), in seconds, the
+        latest ``RTT_HISTORY``. Created on first use: most connections never need it."""
+        if self._rtts is None:
+            self._rtts = deque(maxlen=RTT_HISTORY)
+        return self._rtts
+
     # --- Starting --------------------------------------------------------------------
 
     def start(self, events: Iterable[Event] = ()) -> None:
-        """Start the reader, writer and heartbeat tasks.
+        """Start the reader task and the heartbeat timer.
 
         ``events`` are those that arrived together with the end of the opening handshake
         (a peer may send frames right behind it).
         """
         self._log("-", "open", preview=f"{self.path} subprotocol={self.subprotocol}")
-        self._tasks.append(asyncio.create_task(self._read_frames(list(events))))
-        self._tasks.append(asyncio.create_task(self._write_messages()))
-        if self.ping_interval is not None:
-            self._tasks.append(asyncio.create_task(self._heartbeat()))
+        self._reader_task = asyncio.create_task(self._read_frames(list(events)))
+        self._schedule_keepalive()
 
     # --- Receiving -------------------------------------------------------------------
 
@@ -216,6 +240,7 @@ class WebSocket:
         elif not self._inbox:
             async with asyncio.timeout(timeout):
                 await self._wait_for_message()
+        assert self._inbox  # _wait_for_message() returns once a message is there
         message = self._inbox.popleft()
         _wake(self._inbox_space)
         return message
@@ -230,31 +255,32 @@ class WebSocket:
             finally:
                 self._inbox_waiter = None
 
-    async def __aiter__(self) -> AsyncIterator[str | bytes]:
+    def __aiter__(self) -> WebSocket:
         """``async for message in ws``: ends quietly after a 1000 or 1001 close."""
-        while True:
-            try:
-                yield await self.recv()
-            except ConnectionClosed as closed:
-                if closed.ok:
-                    return
-                raise
+        return self
+
+    async def __anext__(self) -> str | bytes:
+        try:
+            return await self.recv()
+        except ConnectionClosed as closed:
+            if closed.ok:
+                raise StopAsyncIteration from None
+            raise
 
     # --- Sending ---------------------------------------------------------------------
 
     async def send(self, message: str | bytes) -> None:
         """Send one message: a ``str`` as a text frame, ``bytes`` as a binary frame.
 
-        Waits while ``max_queue`` messages are already waiting to be written.
+        Waits while ``max_queue`` messages are already waiting to be written, and while
+        the socket does not keep up.
         """
         item = self._outgoing(message)
-        if not self._outbox and not self._writing:
-            # Nothing waits before this message and the writer is idle: write it now, which
-            # keeps the order and saves waking the writer task (the common case).
+        if self._can_write_now():
             self._write_whole(item)
             await self._writer.drain()
             return
-        while len(self._outbox) >= self.max_queue:
+        while self._outbox_full():
             await self._wait_for_room()
             self._check_can_send()
         self._queue(item)
@@ -266,30 +292,49 @@ class WebSocket:
             raise ValueError("send_fragments() needs at least one fragment")
         if len({type(part) for part in parts}) > 1:
             raise TypeError("fragments must be all str (text) or all bytes (binary)")
-        while len(self._outbox) >= self.max_queue:
+        while self._outbox_full():
             await self._wait_for_room()
             self._check_can_send()
-        self._queue(_Fragments(parts))
+        self._queue(_Fragments(parts))  # the writer task sends it, frame after frame
 
     def send_nowait(self, message: str | bytes) -> None:
-        """Queue a message without waiting: the method broadcasts use.
+        """Send or queue a message without waiting: the method broadcasts use.
 
-        When ``max_queue`` messages are already waiting, this peer reads more slowly than
-        we send, and it must not hold up anyone else: the connection is closed with 1013
-        (try again later) and :class:`ConnectionClosed` is raised.
+        When the socket does not keep up and ``max_queue`` messages are already waiting,
+        this peer reads more slowly than we send, and it must not hold up anyone else:
+        the connection is closed with 1013 (try again later) and
+        :class:`ConnectionClosed` is raised.
         """
         item = self._outgoing(message)
-        if len(self._outbox) >= self.max_queue:
+        if self._can_write_now():
+            self._write_whole(item)
+        elif not self._outbox_full():
+            self._queue(item)
+        else:
             reason = f"too slow: {self.max_queue} messages were waiting to be sent"
             self._log("-", "error", preview=f"send queue full, closing with 1013 ({reason})")
-            self._outbox.clear()
+            self._outbox = None
             self._start_closing(CloseCode.TRY_AGAIN_LATER, reason)
             raise ConnectionClosed(CloseCode.TRY_AGAIN_LATER, reason, "local")
-        self._queue(item)
+
+    def _can_write_now(self) -> bool:
+        """May a message go straight to the socket? Only when no message waits before it
+        (no writer task: the outbox is empty and no message is half written) and the
+        socket keeps up (its buffer is not above the high-water mark)."""
+        return (
+            self._writer_task is None and self._writer.transport.get_write_buffer_size() <= self._high_water
+        )
+
+    def _outbox_full(self) -> bool:
+        return self._outbox is not None and len(self._outbox) >= self.max_queue
 
     def _queue(self, item: _Outgoing) -> None:
+        """Put a message in the outbox; start the writer task if it is not running."""
+        if self._outbox is None:
+            self._outbox = deque()
         self._outbox.append(item)
-        _wake(self._outbox_waiter)
+        if self._writer_task is None:
+            self._writer_task = asyncio.create_task(self._write_messages())
 
     async def _wait_for_room(self) -> None:
         room: asyncio.Future[None] = self._loop.create_future()
@@ -327,7 +372,7 @@ class WebSocket:
         self.protocol.send_ping(payload)  # ConnectionClosed when not OPEN, ValueError if > 125
         pong: asyncio.Future[float] = self._loop.create_future()
         self._pings[payload] = (pong, self._loop.time())
-        self._transmit()
+        self._transmit()  # a control frame may go between the frames of a message (§5.4)
         try:
             return await asyncio.shield(pong)
         finally:
@@ -347,7 +392,8 @@ class WebSocket:
         if self.protocol.state is State.OPEN and self._close_request is None:
             self._close_request = close
             self._schedule_abort()
-            _wake(self._outbox_waiter)  # the writer sends the Close frame after the outbox
+            if self._writer_task is None:
+                self._send_close_frame(close)  # else the writer sends it after the outbox
             _wake(self._inbox_space)  # the reader must not wait for recv() any more
             self._wake_senders()  # send() calls waiting for room fail now
         await self.wait_closed()
@@ -392,38 +438,6 @@ class WebSocket:
         if data and not self._writer.is_closing():
             self._writer.write(data)
 
-    # --- The writer task -------------------------------------------------------------
-
-    async def _write_messages(self) -> None:
-        """Send queued messages one at a time; then, if asked, the Close frame."""
-        try:
-            while True:
-                while not self._outbox:
-                    if self._close_request is not None:
-                        self._send_close_frame(self._close_request)
-                        return
-                    self._outbox_waiter = self._loop.create_future()
-                    try:
-                        await self._outbox_waiter
-                    finally:
-                        self._outbox_waiter = None
-                item = self._outbox.popleft()
-                self._wake_senders()
-                await self._write_message(item)
-        except (ConnectionClosed, ConnectionError, OSError):
-            return  # the reader sees the end of the connection and cleans up
-
-    async def _write_message(self, item: str | bytes | _Fragments) -> None:
-        self._writing = True
-        try:
-            if isinstance(item, _Fragments):
-                await self._write_fragments(item.parts)
-            else:
-                self._write_whole(item)
-            await self._writer.drain()
-        finally:
-            self._writing = False
-
     def _write_whole(self, message: str | bytes) -> None:
         """One message in one frame, straight to the socket."""
         if isinstance(message, str):
@@ -431,6 +445,26 @@ class WebSocket:
         else:
             self.protocol.send_binary(message)
         self._transmit()
+
+    # --- The writer task (only while messages wait) ----------------------------------
+
+    async def _write_messages(self) -> None:
+        """Send the queued messages one at a time; then, if asked, the Close frame."""
+        try:
+            while self._outbox:
+                item = self._outbox.popleft()
+                self._wake_senders()
+                if isinstance(item, _Fragments):
+                    await self._write_fragments(item.parts)
+                else:
+                    self._write_whole(item)
+                    await self._writer.drain()
+            if self._close_request is not None:
+                self._send_close_frame(self._close_request)
+        except (ConnectionClosed, ConnectionError, OSError):
+            pass  # the reader sees the end of the connection and cleans up
+        finally:
+            self._writer_task = None  # from here on, messages go straight to the socket
 
     async def _write_fragments(self, parts: tuple[str | bytes, ...]) -> None:
         """RFC 6455 §5.4: first frame TEXT or BINARY with FIN=0, then CONTINUATION frames."""
@@ -460,10 +494,14 @@ class WebSocket:
             self._transmit()  # e.g. the Pong for a Ping that came right behind the handshake
             await self._handle_events(events)
             while not self.protocol.close_transport():
-                data = await self._read()
+                try:
+                    data = await self._reader.read(READ_SIZE)
+                except (ConnectionError, OSError):  # reset by the peer, TLS error, aborted
+                    data = b""
                 if data:
                     self.protocol.receive_data(data)
                 else:
+                    self._eof_received = True
                     self.protocol.receive_eof()
                 self._transmit()  # automatic Pongs, the answer to a Close frame
                 await self._handle_events(self.protocol.events_received())
@@ -475,6 +513,7 @@ class WebSocket:
             self._finish()
 
     async def _read(self) -> bytes:
+        """Read what has arrived, ``b""`` at the end (used while closing)."""
         try:
             data = await self._reader.read(READ_SIZE)
         except (ConnectionError, OSError):  # reset by the peer, TLS error, aborted
@@ -498,6 +537,8 @@ class WebSocket:
 
     async def _deliver(self, message: str | bytes) -> None:
         """Put a message in the inbox; when it is full, stop reading until recv() makes room."""
+        if self._inbox is None:
+            self._inbox = deque()
         while len(self._inbox) >= self.max_queue:
             if self.protocol.state is not State.OPEN or self._close_request is not None:
                 return  # closing: nobody will read it
@@ -521,7 +562,9 @@ class WebSocket:
         now = self._loop.time()
         for key in list(self._pings):
             pong, sent = self._pings.pop(key)
-            if not pong.done():
+            if pong is None:
+                self._keepalive_answered()
+            elif not pong.done():
                 pong.set_result(now - sent)
             if key == payload:
                 self.rtts.append(now - sent)
@@ -547,7 +590,7 @@ class WebSocket:
             self._writer.transport.abort()
 
     def _finish(self) -> None:
-        """The connection is over: wake everyone who waits, stop the other tasks."""
+        """The connection is over: wake everyone who waits, stop the writer and the timers."""
         if self.protocol.state is not State.CLOSED:
             self.protocol.receive_eof()
         self._end_of_messages()
@@ -555,38 +598,54 @@ class WebSocket:
         self._wake_senders()
         closed = self._closed_error()
         for pong, _ in self._pings.values():
-            if not pong.done():
+            if pong is not None and not pong.done():
                 pong.set_exception(closed)
                 pong.exception()  # nobody may be waiting any more: mark it retrieved
         self._pings.clear()
-        if self._abort_timer is not None:
-            self._abort_timer.cancel()
-        current = asyncio.current_task()
-        for task in self._tasks:
-            if task is not current:
-                task.cancel()
+        for timer in (self._abort_timer, self._heartbeat):
+            if timer is not None:
+                timer.cancel()
+        self._heartbeat = None
+        if self._writer_task is not None:
+            self._writer_task.cancel()
         self._log("-", "close", preview=str(closed))
         if not self._done.done():
             self._done.set_result(None)
 
-    # --- The heartbeat task ----------------------------------------------------------
+    # --- The heartbeat: two timers, one after the other -------------------------------
+    # RFC 6455 §5.5.2: a Ping "may serve either as a keepalive or as a means to verify
+    # that the remote endpoint is still responsive".
 
-    async def _heartbeat(self) -> None:
-        """RFC 6455 §5.5.2: a Ping "may serve either as a keepalive or as a means to verify
-        that the remote endpoint is still responsive"."""
-        assert self.ping_interval is not None
-        while True:
-            await asyncio.sleep(self.ping_interval)
-            try:
-                async with asyncio.timeout(self.ping_timeout):
-                    await self.ping()
-            except TimeoutError:
-                reason = f"no pong within {self.ping_timeout} s (keepalive ping timeout)"
-                self._log("-", "error", preview=f"heartbeat: {reason}")
-                self._fail(CloseCode.INTERNAL_ERROR, reason)
-                return
-            except ConnectionClosed:
-                return
+    def _schedule_keepalive(self) -> None:
+        """Send the next keepalive Ping ``ping_interval`` seconds from now."""
+        if self.ping_interval is not None and not self._done.done():
+            self._heartbeat = self._loop.call_later(self.ping_interval, self._send_keepalive)
+
+    def _send_keepalive(self) -> None:
+        """Timer callback: send a Ping, then give the Pong ``ping_timeout`` seconds."""
+        self._heartbeat = None
+        payload = os.urandom(4)
+        try:
+            self.protocol.send_ping(payload)
+        except ConnectionClosed:
+            return  # the connection is closing: no more keepalives
+        self._pings[payload] = (None, self._loop.time())
+        self._transmit()
+        if self.ping_timeout is not None:
+            self._heartbeat = self._loop.call_later(self.ping_timeout, self._keepalive_timed_out)
+
+    def _keepalive_answered(self) -> None:
+        """The Pong came back in time: stop waiting for it, plan the next Ping."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        self._schedule_keepalive()
+
+    def _keepalive_timed_out(self) -> None:
+        """Timer callback: no Pong within ``ping_timeout``: fail with 1011."""
+        self._heartbeat = None
+        reason = f"no pong within {self.ping_timeout} s (keepalive ping timeout)"
+        self._log("-", "error", preview=f"heartbeat: {reason}")
+        self._fail(CloseCode.INTERNAL_ERROR, reason)
 
     # --- The event log ---------------------------------------------------------------
 

@@ -23,10 +23,11 @@ For each TCP connection the server
    it raises, the error is logged and the connection is closed with **1011 (internal
    error)**. Nothing a client sends and nothing a handler raises stops the server.
 
-Broadcasting: :meth:`Server.broadcast` (or :func:`broadcast`) queues a message on many
-connections without waiting for any of them. A client whose send queue is full
-(``max_queue`` messages) reads too slowly; it is closed with **1013 (try again later)** so
-that it never delays the others.
+Broadcasting: :meth:`Server.broadcast` (or :func:`broadcast`) sends a message on many
+connections without waiting for any of them: straight to each socket that keeps up, into
+the send queue of the others. A client whose send queue is full (``max_queue`` messages
+behind a full socket buffer) reads too slowly; it is closed with **1013 (try again
+later)** so that it never delays the others.
 """
 
 from __future__ import annotations
@@ -195,7 +196,7 @@ class Server:
     # --- Broadcasting ----------------------------------------------------------------
 
     def broadcast(self, message: str | bytes) -> int:
-        """Queue ``message`` on every open connection; see :func:`broadcast`."""
+        """Send ``message`` on every open connection; see :func:`broadcast`."""
         return broadcast(self.connections, message)
 
     # --- One TCP connection ----------------------------------------------------------
@@ -206,8 +207,13 @@ class Server:
         assert task is not None
         self._tasks.add(task)
         self._handshaking.add(task)
+        ws = None
         try:
-            await self._serve_connection(reader, writer)
+            ws = await self._open_websocket(reader, writer)
+            if ws is not None:
+                self.connections.add(ws)
+                self._handshaking.discard(task)
+                await self._run_handler(ws)
         except asyncio.CancelledError:  # the server is shutting down
             writer.transport.abort()
             raise
@@ -217,8 +223,14 @@ class Server:
         finally:
             self._tasks.discard(task)
             self._handshaking.discard(task)
+            if ws is not None:
+                self.connections.discard(ws)
 
-    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _open_websocket(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> WebSocket | None:
+        """The opening handshake; then a started :class:`WebSocket`, or ``None`` when the
+        request got a plain HTTP answer instead."""
         conn_id = next_connection_id()
         protocol = Protocol(
             Role.SERVER,
@@ -230,7 +242,7 @@ class Server:
         events = await self._opening_handshake(conn_id, protocol, reader, writer)
         if events is None:
             await _close_after_answer(reader, writer, self.settings.close_timeout)
-            return
+            return None
         ws = WebSocket(
             protocol,
             reader,
@@ -243,12 +255,7 @@ class Server:
             event_log=self.settings.event_log,
         )
         ws.start(events)
-        self.connections.add(ws)
-        self._handshaking.discard(asyncio.current_task())
-        try:
-            await self._run_handler(ws)
-        finally:
-            self.connections.discard(ws)
+        return ws
 
     async def _opening_handshake(
         self,
@@ -404,9 +411,11 @@ async def _close_after_answer(
 
 
 def broadcast(connections: Iterable[WebSocket], message: str | bytes) -> int:
-    """Queue ``message`` on every open connection without waiting; returns how many.
+    """Send ``message`` on every open connection without waiting; returns how many.
 
-    Policy for slow clients: a client with ``max_queue`` messages already waiting is closed
+    Each connection writes it at once when its socket keeps up, else queues it
+    (:meth:`WebSocket.send_nowait`). Policy for slow clients: a client with ``max_queue``
+    messages already waiting is closed
     with 1013 (try again later) instead of being waited for, so one slow reader never
     holds up the others. Connections that are closing or closed are skipped.
     """

@@ -18,10 +18,11 @@ What the article's server gets wrong, and what this one does instead:
   a client that closes, or vanishes without a Close frame (RFC 6455 §7.1.5, code 1006),
   is removed at once;
 * one slow client blocks everybody; here a broadcast uses
-  :meth:`WebSocket.send_nowait`, which only puts the text in each member's bounded send
-  queue and never waits. A member whose queue is full reads more slowly than the room
-  talks: its connection is closed with 1013 (try again later) and it is removed; nobody
-  else notices.
+  :meth:`WebSocket.send_nowait`, which never waits: it writes the text to each member's
+  socket when that socket keeps up, and otherwise puts it in the member's bounded send
+  queue. A member whose queue is full reads more slowly than the room talks: its
+  connection is closed with 1013 (try again later) and it is removed; nobody else
+  notices.
 
 Extras (join and leave notices, the user list) are JSON objects with a ``"type"`` key and
 no ``"uid"``/``"msg"``::
@@ -120,7 +121,7 @@ class ChatRoom:
         self.broadcast(json.dumps({"uid": member.uid, "msg": value["msg"]}, ensure_ascii=False))
 
     def broadcast(self, text: str, *, notices_only: bool = False) -> None:
-        """Queue ``text`` for every member. Never waits, so one slow member blocks nobody."""
+        """Send ``text`` to every member. Never waits, so one slow member blocks nobody."""
         for member in list(self.members.values()):
             if member.wants_notices or not notices_only:
                 self._post(member, text)
