@@ -111,7 +111,7 @@ def drive_load(server: ServerProcess, drive: str) -> int:
         cfg = {"reps": 1, "pingpong": 10_000, "batch": 1, "rounds": 1, "big_count": 1}
         run_client("echo", {**cfg, "big_size": 1, "targets": [target]}, timeout=300)
         return 20 + 10_000 + 1 + 1
-    fanout = {"clients": 1000, "warmup": 1, "rounds": 20, "url": server.url}
+    fanout = {"clients": 1000, "warmup": 1, "rounds": 20, "url": server.url, "pid": server.pid}
     run_client("fanout", fanout, timeout=300)
     return 21 * 1000
 
