@@ -177,3 +177,16 @@ def test_bad_header_argument_is_a_usage_error() -> None:
         assert "Name: value" in err
 
     run(main())
+
+
+def test_piped_lines_all_get_their_answers_before_the_close() -> None:
+    # `printf 'a\nb\n' | python -m wslearn connect URL`: the input ends at once, but the
+    # client waits a moment (--wait, 0.5 s by default) for the answers before closing.
+    async def main() -> None:
+        async with await serve(echo) as server:
+            cli = await start_cli(server.url + "/ws")
+            code, out, _ = await finish(cli, b"Hello, WebSocket!\nsecond line\n")
+            assert code == 0
+            assert out.splitlines() == ["< Hello, WebSocket!", "< second line"]
+
+    run(main())

@@ -61,9 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--wait",
         type=float,
-        default=0,
+        default=0.5,
         metavar="SECONDS",
-        help="after the end of input, keep printing messages for SECONDS before closing",
+        help="after the end of input, keep printing messages for SECONDS before closing "
+        "(default 0.5: time for the answers to the last lines to arrive)",
     )
     parser.add_argument("--timeout", type=float, default=10, help="opening handshake timeout (s)")
     return parser
