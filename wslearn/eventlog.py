@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import codecs
 import logging
-import re
 import threading
 import time as _time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from wslearn import handshake
 
 if TYPE_CHECKING:
     from wslearn.frames import Frame
@@ -50,16 +51,6 @@ logger = logging.getLogger(__name__)
 Direction = Literal["in", "out", "-"]
 
 REDACTED = "[redacted]"
-
-# Headers whose whole value is a credential (RFC 9110 §11.6.2, §11.7.2; RFC 6265 §4).
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
-
-# Query parameters that carry credentials: "token", "access_token", "auth", "api_key", ...
-SECRET_QUERY = re.compile(
-    r"(?<![\w.-])(?P<name>(?:[\w.-]*token|auth|authorization|api[_-]?key|apikey|key|password|passwd|pwd"
-    r"|secret|session|sessionid|sid|jwt|signature|sig|code)=)(?P<value>[^&#\s]*)",
-    re.IGNORECASE,
-)
 
 # How much of each event's raw bytes is kept: a log of 2000 events of 1 MiB frames would
 # otherwise hold 2 GB. ``LogEvent.length`` always tells the full size.
@@ -208,9 +199,7 @@ class EventLog:
 
 def redact_target(target: str) -> str:
     """Hide the values of token-like query parameters: ``/ws?token=abc`` → ``/ws?token=[redacted]``."""
-    if "=" not in target:
-        return target
-    return SECRET_QUERY.sub(lambda m: m.group("name") + REDACTED, target)
+    return handshake.redact_target(target, REDACTED)
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -222,7 +211,7 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """
     clean = []
     for name, value in headers:
-        if name.lower() in SECRET_HEADERS:
+        if name.lower() in handshake.SECRET_HEADERS:
             clean.append((name, REDACTED))
         else:
             clean.append((name, redact_target(value)))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import codecs
 import html
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -32,7 +31,7 @@ from .frames import (
     parse_frame,
     serialize_frame,
 )
-from .handshake import AcceptSteps, Headers, Request, Response
+from .handshake import AcceptSteps, Headers, Request, Response, redact_target
 
 __all__ = [
     "Field",
@@ -660,16 +659,6 @@ _HEADER_NOTES = {
     "origin": "the page that opened the connection; a server may refuse it with 403 (§10.2)",
 }
 
-# Query parameters whose value looks like a credential: ?token=…, ?access_token=…
-_SECRET_QUERY = re.compile(
-    r"([?&;][^=&#;]*(?:token|auth|pass|secret|key|session|jwt|sig)[^=&#;]*=)[^&#;]*",
-    re.IGNORECASE,
-)
-
-
-def _shown_target(target: str) -> str:
-    return _SECRET_QUERY.sub(lambda m: m[1] + HIDDEN, target)
-
 
 def _shown_value(name: str, value: str) -> str:
     """The value of a header as shown to people: credentials hidden."""
@@ -697,7 +686,7 @@ def _body_text(body: bytes, limit: int = 2000) -> str:
 
 def request_text(req: Request, *, redact: bool = True) -> str:
     """The request as HTTP text, one line per header (credentials hidden by default)."""
-    target = _shown_target(req.target) if redact else req.target
+    target = redact_target(req.target, HIDDEN) if redact else req.target
     lines = [f"{req.method} {target} {req.version}"]
     lines += [f"{name}: {value}" for name, value in _header_lines(req.headers, redact)]
     return "\n".join(lines)
@@ -728,7 +717,7 @@ def _http_html(start_line: str, headers: list[tuple[str, str]], body: str) -> st
 
 def request_html(req: Request, *, redact: bool = True) -> str:
     """The request as HTML; hover a header name to read what it is for."""
-    target = _shown_target(req.target) if redact else req.target
+    target = redact_target(req.target, HIDDEN) if redact else req.target
     start = f"{req.method} {target} {req.version}"
     return _http_html(start, _header_lines(req.headers, redact), "")
 
