@@ -41,6 +41,8 @@ __all__ = [
     "GUID",
     "MAX_BODY_SIZE",
     "MAX_HEADER_SIZE",
+    "SECRET_HEADERS",
+    "SECRET_QUERY",
     "AcceptSteps",
     "Headers",
     "Request",
@@ -55,7 +57,9 @@ __all__ = [
     "generate_key",
     "offered_subprotocols",
     "parse_header_tokens",
+    "redact_target",
     "select_subprotocol",
+    "text_response",
 ]
 
 # RFC 6455 §1.3: the "Globally Unique Identifier" every server appends to the key.
@@ -123,6 +127,28 @@ def accept_key_steps(key: str) -> AcceptSteps:
     digest = hashlib.sha1(concatenated.encode()).digest()
     accept = base64.b64encode(digest).decode("ascii")
     return AcceptSteps(key, concatenated, digest.hex(), digest, accept)
+
+
+# --- Credentials: what is never shown and never logged ------------------------------
+# A handshake may carry credentials (RFC 6455 §4.1 allows any header, §10.5 mentions cookies
+# and HTTP authentication); behind jupyter-server-proxy, the Jupyter token arrives too.
+
+# Headers whose whole value is a credential (RFC 9110 §11.6.2, §11.7.2; RFC 6265 §4).
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+# Query parameters that carry credentials: "token", "access_token", "auth", "api_key", ...
+SECRET_QUERY = re.compile(
+    r"(?<![\w.-])(?P<name>(?:[\w.-]*token|auth|authorization|api[_-]?key|apikey|key|password|passwd|pwd"
+    r"|secret|session|sessionid|sid|jwt|signature|sig|code)=)(?P<value>[^&#\s]*)",
+    re.IGNORECASE,
+)
+
+
+def redact_target(target: str, marker: str = "[redacted]") -> str:
+    """Hide the values of token-like query parameters: ``/ws?token=abc`` → ``/ws?token=[redacted]``."""
+    if "=" not in target:
+        return target
+    return SECRET_QUERY.sub(lambda match: match.group("name") + marker, target)
 
 
 # --- Header fields (RFC 9110 §5) -----------------------------------------------------
@@ -673,20 +699,25 @@ def build_error_response(error: HandshakeError) -> Response:
     body = f"{error.reason}\n"
     if status in _HINTS:
         body += f"\n{_HINTS[status]}\n"
-    content = body.encode("utf-8")
-    headers = Headers(
+    response = text_response(status, body, error.headers)
+    if status == 426 and "Upgrade" not in response.headers:
+        response.headers.add("Upgrade", "websocket")  # RFC 9110 §15.5.22: a 426 names the protocol
+    return response
+
+
+def text_response(status: int, text: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
+    """A plain-text HTTP answer; ``Connection: close``, as the connection ends after it."""
+    body = text.encode("utf-8")
+    fields = Headers(
         [
             ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(content))),
+            ("Content-Length", str(len(body))),
             ("X-Content-Type-Options", "nosniff"),
             ("Connection", "close"),
+            *headers,
         ]
     )
-    for name, value in error.headers:
-        headers.add(name, value)
-    if status == 426 and "Upgrade" not in headers:
-        headers.add("Upgrade", "websocket")  # RFC 9110 §15.5.22: a 426 names the protocol to use
-    return Response(status, _reason_phrase(status), headers=headers, body=content)
+    return Response(status, _reason_phrase(status), headers=fields, body=body)
 
 
 def _reason_phrase(status: int) -> str:

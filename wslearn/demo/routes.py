@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
 from wslearn.errors import ConnectionClosed
-from wslearn.handshake import Headers, Request, Response, parse_header_tokens
+from wslearn.handshake import Headers, Request, Response, parse_header_tokens, text_response
 
 if TYPE_CHECKING:
     from wslearn.aio.connection import WebSocket
@@ -102,21 +102,6 @@ def wants_websocket(request: Request) -> bool:
     return any(token.lower() == "websocket" for token in tokens)
 
 
-def _text(status: int, reason: str, text: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
-    """A plain-text answer; ``Connection: close`` because the connection ends after it."""
-    body = text.encode("utf-8")
-    fields = Headers(
-        [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            ("X-Content-Type-Options", "nosniff"),
-            ("Connection", "close"),
-            *headers,
-        ]
-    )
-    return Response(status, reason, headers=fields, body=body)
-
-
 @cache
 def _page_bytes() -> bytes:
     return (resources.files("wslearn") / "static" / "chat.html").read_bytes()
@@ -143,15 +128,13 @@ def _route_list(routes: Mapping[str, str]) -> str:
 
 def not_found(path: str, routes: Mapping[str, str]) -> Response:
     """404, with the list of what this server does have."""
-    return _text(
-        404, "Not Found", f"404 Not Found: nothing at {path}\n\nThis server has:\n{_route_list(routes)}"
-    )
+    return text_response(404, f"404 Not Found: nothing at {path}\n\nThis server has:\n{_route_list(routes)}")
 
 
 def method_not_allowed(method: str, path: str) -> Response:
     """405 for anything but GET on the page (RFC 9110 §15.5.6 wants an Allow header)."""
     text = f"405 Method Not Allowed: {path} only answers GET, not {method}\n"
-    return _text(405, "Method Not Allowed", text, [("Allow", "GET")])
+    return text_response(405, text, [("Allow", "GET")])
 
 
 def upgrade_required(path: str) -> Response:
@@ -167,7 +150,7 @@ def upgrade_required(path: str) -> Response:
         "Use a WebSocket client: new WebSocket(url) in a browser, the websockets library,\n"
         "or python -m wslearn connect ws://HOST:PORT" + path + "\n"
     )
-    response = _text(426, "Upgrade Required", text, [("Sec-WebSocket-Version", "13")])
+    response = text_response(426, text, [("Sec-WebSocket-Version", "13")])
     # RFC 9110 §7.8: a 426 must name the protocol to upgrade to in Upgrade, and a
     # message with Upgrade lists "Upgrade" in Connection.
     response.headers["Upgrade"] = "websocket"
