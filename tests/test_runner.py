@@ -382,3 +382,28 @@ def test_a_notebook_with_blocking_cells_runs_to_the_end() -> None:
     assert outputs[3].strip() == "sync"
     assert outputs[4].strip() == outputs[5].strip() == outputs[6].strip() == "script style"
     assert outputs[7].strip() == "last cell ran"
+
+
+def test_call_on_loop_refuses_to_wait_on_its_own_loop_and_times_out() -> None:
+    from wslearn.notebook.runner import call_on_loop
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        assert call_on_loop(loop, thread, asyncio.sleep(0, "done"), 5, what="test") == "done"
+        with pytest.raises(TimeoutError, match=r"test: no result within 0\.1 s"):
+            call_on_loop(loop, thread, asyncio.sleep(5), 0.1, what="test")
+
+        async def from_inside() -> str:
+            try:
+                call_on_loop(loop, thread, asyncio.sleep(0), 1, what="test")
+            except RuntimeError as error:
+                return str(error)
+            return "no error"
+
+        assert "its own event loop" in asyncio.run_coroutine_threadsafe(from_inside(), loop).result(5)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(2)
+        loop.close()

@@ -41,6 +41,7 @@ from wslearn.eventlog import EventLog
 
 __all__ = [
     "BackgroundServer",
+    "call_on_loop",
     "running_servers",
     "start_background",
     "stop_all",
@@ -51,6 +52,31 @@ T = TypeVar("T")
 READY_TIMEOUT = 5.0  # seconds for a server to start listening
 STOP_TIMEOUT = 2.0  # seconds for stop() to close everything and end the thread
 CALL_TIMEOUT = 10.0  # seconds for BackgroundServer.call()
+
+
+def call_on_loop(
+    loop: asyncio.AbstractEventLoop,
+    thread: threading.Thread | None,
+    coro: Coroutine[Any, Any, T],
+    timeout: float | None,
+    *,
+    what: str,
+) -> T:
+    """Run ``coro`` on ``loop``, which ``thread`` runs, and wait for its result here.
+
+    The bridge between a cell (the kernel's thread) and a background loop. From the
+    loop's own thread it would wait for itself forever, so that is refused. After
+    ``timeout`` seconds the coroutine is cancelled and TimeoutError is raised.
+    """
+    if threading.current_thread() is thread:
+        coro.close()
+        raise RuntimeError(f"{what}: waiting on its own event loop would wait forever; use await")
+    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    try:
+        return future.result(timeout)
+    except TimeoutError:
+        future.cancel()
+        raise TimeoutError(f"{what}: no result within {timeout:g} s; the coroutine was cancelled") from None
 
 
 class Listening(Protocol):
@@ -222,17 +248,7 @@ class BackgroundServer:
         if not self.running or self._loop is None:
             coro.close()
             raise RuntimeError(f"the server {self.name!r} is not running")
-        if threading.current_thread() is self._thread:
-            coro.close()
-            raise RuntimeError("call() on the server's own loop would wait for itself: use await")
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        try:
-            return future.result(timeout)
-        except TimeoutError:
-            future.cancel()
-            raise TimeoutError(
-                f"the coroutine did not finish within {timeout:g} s on {self.name!r}; cancelled"
-            ) from None
+        return call_on_loop(self._loop, self._thread, coro, timeout, what=f"server {self.name!r}")
 
 
 def _authority(host: str, port: int) -> str:

@@ -33,6 +33,7 @@ from wslearn.aio import connect
 from wslearn.aio.connection import WebSocket
 from wslearn.errors import ConnectionClosed
 from wslearn.eventlog import EventLog
+from wslearn.notebook.runner import call_on_loop
 
 __all__ = ["SyncClient", "run"]
 
@@ -64,15 +65,7 @@ class _ClientLoop:
         self.thread.start()
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None) -> T:
-        if threading.current_thread() is self.thread:
-            coro.close()
-            raise RuntimeError("a SyncClient cannot be used from its own event loop: use await")
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        try:
-            return future.result(timeout)
-        except TimeoutError:
-            future.cancel()
-            raise TimeoutError(f"no answer within {timeout:g} s") from None
+        return call_on_loop(self.loop, self.thread, coro, timeout, what="SyncClient")
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
