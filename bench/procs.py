@@ -78,21 +78,26 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/"
 
 
+def python_child(module: str, *args: str, stderr: Any) -> subprocess.Popen[str]:
+    """``python -m MODULE ARGS`` in a child process, talking text over stdin/stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        cwd=ROOT,
+        env=child_env(),
+    )
+
+
 @contextmanager
 def server_process(
     kind: str, mode: str, *, lifetime: float = 900, options: Sequence[str] = ()
 ) -> Iterator[ServerProcess]:
     """A server from bench.servers in its own process, stopped when the block ends."""
     with tempfile.NamedTemporaryFile("w+", prefix=f"bench-{kind}-", suffix=".log") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.servers", kind, mode, "--lifetime", str(lifetime), *options],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            cwd=ROOT,
-            env=child_env(),
-        )
+        proc = python_child("bench.servers", kind, mode, "--lifetime", str(lifetime), *options, stderr=log)
         try:
             assert proc.stdout is not None
             try:
@@ -106,15 +111,7 @@ def server_process(
 
 def run_client(command: str, args: dict[str, Any], timeout: float) -> Any:
     """Run ``python -m bench.clients COMMAND`` to completion; return the JSON it prints."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.clients", command, json.dumps(args)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=child_env(),
-    )
+    proc = python_child("bench.clients", command, json.dumps(args), stderr=subprocess.PIPE)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -132,15 +129,7 @@ def run_client(command: str, args: dict[str, Any], timeout: float) -> Any:
 def interactive_client(command: str, args: dict[str, Any]) -> Iterator[subprocess.Popen[str]]:
     """A client that talks line by line over stdin/stdout; stopped (by PID if need be) at the end."""
     with tempfile.NamedTemporaryFile("w+", prefix=f"bench-client-{command}-", suffix=".log") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.clients", command, json.dumps(args)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            cwd=ROOT,
-            env=child_env(),
-        )
+        proc = python_child("bench.clients", command, json.dumps(args), stderr=log)
         try:
             yield proc
         except (TimeoutError, EOFError) as exc:
