@@ -30,6 +30,7 @@ from wslearn.aio.server import Handler
 from wslearn.eventlog import EventLog
 
 from .runner import BackgroundServer, running_servers, start_background, stop_all
+from .source import show_source
 from .sync import SyncClient, run
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "SyncClient",
     "run",
     "running_servers",
+    "show_source",
     "start_demo",
     "start_proxy",
     "start_server",
