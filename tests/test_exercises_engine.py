@@ -154,3 +154,8 @@ def test_quiz_questions_are_exercises(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not quiz.check(2, "a").passed
     assert not quiz.check(2, True).passed
     assert "b) 0x9" in str(quiz)
+
+
+def test_a_stub_that_returns_none_is_told_so() -> None:
+    result = check_exercise(EXERCISE, lambda x: None, seed=1)
+    assert result.hints == ["returned None: is a `return` missing, or is the cell still the `...` stub?"]

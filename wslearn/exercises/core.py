@@ -400,6 +400,8 @@ def explain_failure(exercise: Exercise, case: Case, got: Any) -> str:
             diagnosis = None
         if diagnosis:
             return diagnosis
+    if got is None and case.expected is not None:
+        return "returned None: is a `return` missing, or is the cell still the `...` stub?"
     if not same_type(case.expected, got) and exercise.compare is None:
         return f"expected a {type(case.expected).__name__}, got a {type(got).__name__}"
     return case.hint or "not the expected result"

@@ -38,8 +38,9 @@ class Source:
         return list(dict.fromkeys(_SECTION.findall(self.code)))
 
     def __str__(self) -> str:
-        cited = ", ".join(f"§{number}" for number in self.sections) or "none"
-        return f"# {self.name} ({self.filename}, line {self.first_line}; cites RFC 6455 {cited})\n{self.code}"
+        sections = ", ".join(f"§{number}" for number in self.sections)
+        cited = f"cites RFC 6455 {sections}" if sections else "cites no RFC section"
+        return f"# {self.name} ({self.filename}, line {self.first_line}; {cited})\n{self.code}"
 
     __repr__ = __str__
 
