@@ -215,8 +215,9 @@ class Server:
                 self._handshaking.discard(task)
                 await self._run_handler(ws)
         except asyncio.CancelledError:  # the server is shutting down
+            # The task ends here without re-raising: nobody awaits it, and on Python 3.11
+            # asyncio's stream callback logs a cancelled connection task as an error.
             writer.transport.abort()
-            raise
         except Exception:
             logger.exception("unexpected error on a connection; the server goes on")
             writer.transport.abort()
