@@ -159,3 +159,28 @@ def test_quiz_questions_are_exercises(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_stub_that_returns_none_is_told_so() -> None:
     result = check_exercise(EXERCISE, lambda x: None, seed=1)
     assert result.hints == ["returned None: is a `return` missing, or is the cell still the `...` stub?"]
+
+
+def test_a_run_hook_computes_each_case_from_the_answer() -> None:
+    exercise = Exercise(
+        id="99.apply_twice",
+        title="a function applied twice",
+        signature="f(x: int) -> int",
+        reference=lambda x: x + 1,
+        cases=(Case((1,), 3), Case((5,), 7)),
+        run=lambda answer, case: answer(answer(*case.args)),
+        timeout=0.3,
+    )
+    assert check_exercise(exercise, lambda x: x + 1).passed
+    assert check_exercise(exercise, lambda x: x + 2).score == (0, 2)
+
+
+def test_a_run_hook_that_hangs_is_stopped() -> None:
+    def spin(answer: object, case: Case) -> None:
+        while True:
+            pass
+
+    exercise = Exercise(
+        id="99.spin", title="", signature="f()", reference=None, cases=(Case((), 1),), run=spin, timeout=0.2
+    )
+    assert "still running after 0.2 s" in check_exercise(exercise, lambda: 1).hints[0]

@@ -84,6 +84,9 @@ class Exercise:
     * ``diagnose(case, got)`` may return a hint for a recognisable wrong result (e.g. "you
       hashed the key without the GUID"); it wins over the case's own hint.
     * ``compare(expected, got)`` decides equality (default ``==`` with the same type).
+    * ``run(answer, case)`` computes the result of a case when calling ``answer(*args)`` is
+      not enough: e.g. serving a student's handler and talking to it. It runs under the
+      same time limit as a plain call.
     """
 
     id: str
@@ -100,6 +103,7 @@ class Exercise:
     mistakes: Sequence[Mistake] = ()
     timeout: float = DEFAULT_TIMEOUT
     explanation: str = ""
+    run: Callable[[Any, Case], Any] | None = None
 
     def table(self, seed: int | None = None) -> list[Case]:
         """The fixed cases, then (for a kata) the random ones drawn from ``seed``."""
@@ -373,7 +377,10 @@ def check_exercise(exercise: Exercise, answer: Any, *, seed: int | None = None) 
 def check_case(exercise: Exercise, answer: Any, case: Case) -> CaseResult:
     """Run one case and judge it."""
     if exercise.kind == "function":
-        outcome = call_with_timeout(answer, case.args, exercise.timeout)
+        if exercise.run is not None:
+            outcome = call_with_timeout(exercise.run, (answer, case), exercise.timeout)
+        else:
+            outcome = call_with_timeout(answer, case.args, exercise.timeout)
         if outcome.timed_out:
             message = (
                 f"still running after {exercise.timeout:g} s: an infinite loop, or a wait that never ends?"
