@@ -24,6 +24,7 @@ from wslearn.notebook.raw import (
     good_request,
     raw_exchange,
     show_bytes,
+    show_bytes_html,
 )
 from wslearn.notebook.widgets import HandshakeEditor
 from wslearn.notebook.widgets.handshake import request_bytes
@@ -144,8 +145,10 @@ def test_nobody_listening_is_a_readable_error() -> None:
 
 
 def test_show_bytes_marks_line_ends_and_control_bytes() -> None:
-    assert show_bytes(b"GET / HTTP/1.1\r\nHost: x\n\r\n") == "GET / HTTP/1.1␍␊\nHost: x␊\n␍␊\n"
-    assert show_bytes(b"a\x00b\x1b") == "a\\x00b\\x1b"
+    assert show_bytes(b"GET / HTTP/1.1\r\nHost: x\n\r\n") == "GET / HTTP/1.1\\r\\n\nHost: x\\n\n\\r\\n\n"
+    assert show_bytes(b"a\x00b\x1b\tc\rd") == "a\\x00b\\x1b\\x09c\\rd"
+    assert show_bytes("§".encode() + b"\xff") == "§\\xff"  # UTF-8 text as text, other bytes as \xNN
+    assert show_bytes_html(b"<a>\r\n") == "&lt;a&gt;<span style='color:#888'>\\r\\n</span>\n"
     assert show_bytes(b"x" * 10, limit=4) == "xxxx\n… (6 more bytes)"
 
 
@@ -159,7 +162,7 @@ def test_the_editor_starts_with_a_valid_request_and_sends_it(demo: BackgroundSer
     editor.send_button.click()
     assert editor.last is not None and editor.last.status == 101
     assert "101 Switching Protocols" in editor.answer.value
-    assert "101 Switching Protocols␍␊" in editor.text()
+    assert "101 Switching Protocols\\r\\n" in editor.text()
     assert "wslearn-handshake-editor" in editor._dom_classes
 
 
@@ -282,7 +285,7 @@ def test_seed_000_port_dies_on_the_first_failed_upgrade() -> None:
             with pytest.raises(ConnectionClosed) as closed:
                 ws.recv(timeout=5)
             assert closed.value.code == 1006  # cut without a Close frame
-        assert "websocket upgrade failed: 426" in seed.stderr
+        assert "websocket: upgrade failed: this URL speaks WebSocket only" in seed.stderr
         refused = raw_exchange(seed.host, seed.port, good_request(host))
         assert "ConnectionRefusedError" in refused.error
         again = start_seed()  # the crashed one is replaced on a re-run

@@ -46,6 +46,7 @@ __all__ = [
     "good_request",
     "raw_exchange",
     "show_bytes",
+    "show_bytes_html",
 ]
 
 #: Seconds raw_exchange waits for a whole answer. A request that never ends (no empty
@@ -221,8 +222,9 @@ class RawAnswer:
             parts.append(f"<p>{esc(self.error)}</p>")
         parts.append(f"<p><b>Rule:</b> {esc(self.rule)}</p>")
         parts.append(f"<p><b>wslearn's check_request on the same bytes:</b> {esc(self.core)}</p>")
-        parts.append("<p>The raw answer (␍␊ marks each CR LF):</p>")
-        parts.append(f"<pre class='wslearn-raw'>{esc(show_bytes(self.raw) or '(no bytes)')}</pre>")
+        parts.append("<p>The raw answer, every byte shown:</p>")
+        shown = show_bytes_html(self.raw) if self.raw else "(no bytes)"
+        parts.append(f"<pre class='wslearn-raw'>{shown}</pre>")
         if self.after:
             parts.append(f"<p>and then {len(self.after)} bytes of frames: {esc(self.after.hex(' '))}</p>")
         return f"<div class='wslearn-raw-answer'>{''.join(parts)}</div>"
@@ -418,9 +420,19 @@ def core_verdict(request: bytes) -> str:
 
 
 def show_bytes(data: bytes, limit: int = 4000) -> str:
-    """Bytes as text, with each CR LF shown as ␍␊ (a bare LF as ␊) and other control bytes as \\xNN."""
-    text = data[:limit].decode("latin-1")
-    text = text.replace("\r\n", "␍␊\n").replace("\r", "␍")
-    text = re.sub(r"(?<!␊)\n", "␊\n", text)  # a bare LF: mark it too
-    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Bytes as text that shows every byte: each line end written out (``\\r\\n``, or ``\\n`` for
+    a bare LF), other control bytes and bytes that are not UTF-8 as ``\\xNN``."""
+    text = data[:limit].decode("utf-8", "backslashreplace")
+    text = re.sub(
+        r"[\x00-\x09\x0b-\x1f\x7f]",
+        lambda m: "\\r" if m.group() == "\r" else f"\\x{ord(m.group()):02x}",
+        text,
+    )
+    text = text.replace("\n", "\\n\n")
     return text + (f"\n… ({len(data) - limit} more bytes)" if len(data) > limit else "")
+
+
+def show_bytes_html(data: bytes, limit: int = 4000) -> str:
+    """:func:`show_bytes`, escaped for HTML, with the line ends in grey."""
+    shown = esc(show_bytes(data, limit))
+    return re.sub(r"(\\r)?\\n", lambda m: f"<span style='color:#888'>{m.group()}</span>", shown)

@@ -78,7 +78,9 @@ def handle_connections(conn: socket.socket, request: Request, data: bytes) -> No
     protocol.receive_data(data)
     for event in protocol.events_received():
         if isinstance(event, HandshakeRejected):
-            log_fatal(f"websocket upgrade failed: {event.error.status} {event.error.reason}")
+            # RFC 6455 §4.2.1: a bad request gets an HTTP error and the handshake ends. Here the
+            # whole process ends instead, the error answer still unsent (the seed's bug).
+            log_fatal(f"websocket: upgrade failed: {event.error.reason}")
     protocol.accept()
     conn.sendall(protocol.data_to_send())
     while not protocol.close_transport():

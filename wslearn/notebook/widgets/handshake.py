@@ -22,6 +22,7 @@ from wslearn.notebook.raw import (
     good_request,
     raw_exchange,
     show_bytes,
+    show_bytes_html,
 )
 
 from .common import Views, esc
@@ -133,9 +134,9 @@ class HandshakeEditor(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets 
         sent = (
             self.last.request if self.last is not None else request_bytes(self.editor.value, self.crlf.value)
         )
-        request = f"<pre class='wslearn-raw'>{esc(show_bytes(sent))}</pre>"
+        request = f"<pre class='wslearn-raw'>{show_bytes_html(sent)}</pre>"
         answer = self.last.html() if self.last is not None else "<p>(not sent yet: press send)</p>"
         return (
             f"<div class='wslearn-handshake-editor'><p><b>Request to {esc(self.host_header)}</b>"
-            f" (␍␊ marks each CR LF):</p>{request}{answer}</div>"
+            f":</p>{request}{answer}</div>"
         )
