@@ -186,6 +186,16 @@ def test_a_preset_loads_and_send_sends_it(demo: BackgroundServer) -> None:
     assert "Sec-WebSocket-Key must be base64 of 16 bytes" in editor.last.reason
 
 
+def test_the_valid_request_preset_gets_a_fresh_key_each_time(demo: BackgroundServer) -> None:
+    editor = HandshakeEditor(demo)
+    editor.presets["seed 001"].click()
+    editor.presets["valid request"].click()
+    first = editor.editor.value
+    editor.presets["valid request"].click()
+    assert first != editor.editor.value and "Sec-WebSocket-Key: " in first
+    assert editor.send().status == 101
+
+
 def test_the_crlf_box(demo: BackgroundServer) -> None:
     assert request_bytes("GET / HTTP/1.1\nHost: x\n\n") == b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     assert request_bytes("a\r\nb\n", crlf=True) == b"a\r\nb\r\n"
@@ -221,8 +231,11 @@ def test_an_unknown_preset_names_the_known_ones(demo: BackgroundServer) -> None:
 def test_the_classify_table_is_what_the_server_answers(demo: BackgroundServer) -> None:
     requests = classification_requests(host_of(demo))
     assert len(requests) == 10
-    live = {name: raw_exchange("127.0.0.1", demo.port, data).status for name, data in requests.items()}
+    answers = {name: raw_exchange("127.0.0.1", demo.port, data) for name, data in requests.items()}
+    live = {name: answer.status for name, answer in answers.items()}
     assert live == CLASSIFY_ANSWERS
+    for name, answer in answers.items():  # each answer is explained by a rule with its section
+        assert "§" in answer.rule and "not a status of the opening handshake" not in answer.rule, name
     table = {case.args[0]: case.expected for case in get("02.classify").cases}
     assert table == live
     assert check("02.classify", live).passed

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import random
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from wslearn.errors import HandshakeError
 from wslearn.exercises.core import Case, Exercise, Mistake, Question, register, register_quiz
@@ -25,126 +25,103 @@ from wslearn.handshake import Request, check_request
 RFC_SAMPLE_KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 §1.3
 
 
-def _request(*lines: str) -> str:
-    return "\r\n".join(lines) + "\r\n\r\n"
+class _Row(NamedTuple):
+    """One request of the exercise: its lines (``{host}`` is filled in) and what it gets."""
+
+    lines: tuple[str, ...]  # the request line, then the header lines
+    status: int  # what the demo server answers
+    hint: str
+    rfc: str = "§4.2.1"
 
 
-_STANDARD = (
-    "Upgrade: websocket",
-    "Connection: Upgrade",
-    f"Sec-WebSocket-Key: {RFC_SAMPLE_KEY}",
-    "Sec-WebSocket-Version: 13",
-)
+def _upgrade(
+    request_line: str = "GET /ws HTTP/1.1", *, version: str = "13", key: str = RFC_SAMPLE_KEY
+) -> tuple[str, ...]:
+    """A request line and the five headers of a valid upgrade, with one value changed if asked."""
+    return (
+        request_line,
+        "Host: {host}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {key}",
+        f"Sec-WebSocket-Version: {version}",
+    )
 
-# name → (the request's lines after the request line, with {host}; request line; status; hint; RFC)
-_CLASSIFY: dict[str, tuple[tuple[str, ...], str, int, str, str]] = {
-    "lower-case header names": (
+
+_CLASSIFY: dict[str, _Row] = {
+    "lower-case header names": _Row(
         (
+            "GET /ws HTTP/1.1",
             "host: {host}",
             "upgrade: websocket",
             "connection: upgrade",
             f"sec-websocket-key: {RFC_SAMPLE_KEY}",
             "sec-websocket-version: 13",
         ),
-        "GET /ws HTTP/1.1",
         101,
         "header names (and the tokens websocket, Upgrade) compare case-insensitively (RFC 9110 §5.1)",
-        "§4.2.1",
     ),
-    "Connection: keep-alive, Upgrade": (
-        (
-            "Host: {host}",
-            "Upgrade: websocket",
-            "Connection: keep-alive, Upgrade",
-            f"Sec-WebSocket-Key: {RFC_SAMPLE_KEY}",
-            "Sec-WebSocket-Version: 13",
-        ),
-        "GET /ws HTTP/1.1",
+    "Connection: keep-alive, Upgrade": _Row(
+        tuple(line.replace("Connection: Upgrade", "Connection: keep-alive, Upgrade") for line in _upgrade()),
         101,
         "Connection is a list of tokens: it must *contain* Upgrade, others may come along"
         " (Firefox sends this)",
-        "§4.2.1",
     ),
-    "a browser opening the URL as a page": (
-        ("Host: {host}", "Accept: text/html"),
-        "GET /ws HTTP/1.1",
+    "a browser opening the URL as a page": _Row(
+        ("GET /ws HTTP/1.1", "Host: {host}", "Accept: text/html"),
         426,
         "plain HTTP (no Upgrade: websocket) to a WebSocket-only URL: 426 Upgrade Required"
         " (RFC 9110 §15.5.22)",
-        "§4.2.1",
     ),
-    "Sec-WebSocket-Version: 8": (
-        (
-            "Host: {host}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {RFC_SAMPLE_KEY}",
-            "Sec-WebSocket-Version: 8",
-        ),
-        "GET /ws HTTP/1.1",
+    "Sec-WebSocket-Version: 8": _Row(
+        _upgrade(version="8"),
         426,
         "a version the server does not speak: 426, with Sec-WebSocket-Version: 13 in the answer",
         "§4.2.2",
     ),
-    "PUT instead of GET": (
-        ("Host: {host}", *_STANDARD),
-        "PUT /ws HTTP/1.1",
+    "PUT instead of GET": _Row(
+        _upgrade("PUT /ws HTTP/1.1"),
         405,
         "the handshake is a GET (§4.2.1 item 1); another method gets 405 Method Not Allowed",
-        "§4.2.1",
     ),
-    "HTTP/2.0 in the request line": (
-        ("Host: {host}", *_STANDARD),
-        "GET /ws HTTP/2.0",
+    "HTTP/2.0 in the request line": _Row(
+        _upgrade("GET /ws HTTP/2.0"),
         505,
         "HTTP/2 has no Upgrade: 505 HTTP Version Not Supported (RFC 9110 §15.6.6)",
         "§4.1",
     ),
-    "two Host headers": (
-        ("Host: {host}", "Host: other.example", *_STANDARD),
-        "GET /ws HTTP/1.1",
+    "two Host headers": _Row(
+        (*_upgrade()[:2], "Host: other.example", *_upgrade()[2:]),
         400,
         "Host must appear exactly once (RFC 9112 §3.2): 400 Bad Request",
-        "§4.2.1",
     ),
-    "seed 004's 23-character key": (
-        (
-            "Host: {host}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            "Sec-WebSocket-Key: x4JJHMbDL22zLk1GBhXDw==",
-            "Sec-WebSocket-Version: 13",
-        ),
-        "GET /ws HTTP/1.1",
+    "seed 004's 23-character key": _Row(
+        _upgrade(key="x4JJHMbDL22zLk1GBhXDw=="),
         400,
         "the key must be base64 of 16 bytes, 24 characters (§4.2.1 item 5): 400 Bad Request",
-        "§4.2.1",
     ),
-    "Origin: http://evil.example": (
-        ("Host: {host}", *_STANDARD, "Origin: http://evil.example"),
-        "GET /ws HTTP/1.1",
+    "Origin: http://evil.example": _Row(
+        (*_upgrade(), "Origin: http://evil.example"),
         403,
         "the demo's Origin policy refuses pages of other sites: 403 Forbidden",
         "§10.2",
     ),
-    "GET /nope (no such route)": (
-        ("Host: {host}", *_STANDARD),
-        "GET /nope HTTP/1.1",
+    "GET /nope (no such route)": _Row(
+        _upgrade("GET /nope HTTP/1.1"),
         404,
         "a valid upgrade, but to a path the server does not serve: 404 Not Found, listing the routes",
-        "§4.2.1",
     ),
 }
 
 #: The status the demo server answers to each request of the exercise.
-CLASSIFY_ANSWERS: dict[str, int] = {name: row[2] for name, row in _CLASSIFY.items()}
+CLASSIFY_ANSWERS: dict[str, int] = {name: row.status for name, row in _CLASSIFY.items()}
 
 
 def classification_requests(host: str) -> dict[str, bytes]:
     """The ten requests of ``"02.classify"``, addressed to ``host`` (``"127.0.0.1:PORT"``)."""
     return {
-        name: _request(request_line, *(line.format(host=host) for line in lines)).encode("latin-1")
-        for name, (lines, request_line, _status, _hint, _rfc) in _CLASSIFY.items()
+        name: ("\r\n".join(line.format(host=host) for line in row.lines) + "\r\n\r\n").encode("latin-1")
+        for name, row in _CLASSIFY.items()
     }
 
 
@@ -167,8 +144,8 @@ register(
         kind="value",
         rfc="§4.2.1",
         cases=tuple(
-            Case((name,), status, label=name, hint=hint, rfc=rfc)
-            for name, (_lines, _line, status, hint, rfc) in _CLASSIFY.items()
+            Case((name,), row.status, label=name, hint=row.hint, rfc=row.rfc)
+            for name, row in _CLASSIFY.items()
         ),
         diagnose=_diagnose_status,
         mistakes=(
