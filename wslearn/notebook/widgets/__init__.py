@@ -30,6 +30,7 @@ from .checkpoint import Checkpoint
 from .common import RFC_EXAMPLE_KEY, esc
 from .eventlog import EventLogView, events_html
 from .frames import FrameBuilder, masking_key
+from .handshake import HandshakeEditor
 from .heartbeat import HeartbeatLab, HeartbeatTimeline
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Checkpoint",
     "EventLogView",
     "FrameBuilder",
+    "HandshakeEditor",
     "HeartbeatLab",
     "HeartbeatTimeline",
     "esc",
