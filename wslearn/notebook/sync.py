@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import logging
 import threading
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -38,6 +39,7 @@ from wslearn.notebook.runner import call_on_loop
 __all__ = ["SyncClient", "run"]
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # Added to every wait on the client loop, on top of the operation's own timeout, so that
 # the operation reports its own (clearer) TimeoutError first.
@@ -149,6 +151,26 @@ class SyncClient:
         wait = self.ws.close_timeout * 2 + MARGIN  # the client waits twice at most
         self._loop.call(self.ws.close(code, reason), wait)
 
+    def abort(self) -> None:
+        """Drop the TCP connection with no Close frame, as a crashed peer or a lost network
+        does; the server sees 1006 (RFC 6455 §7.1.5)."""
+        self._loop.call(_abort(self.ws), 5)
+
+    def listen(
+        self,
+        on_message: Callable[[str | bytes], object],
+        on_close: Callable[[ConnectionClosed], object] | None = None,
+    ) -> None:
+        """Call ``on_message(message)`` for each message from now on, without a cell waiting.
+
+        The calls come from the client loop's thread, not the cell's: a widget's callback
+        may only set widget values there (never ``print``). After ``listen``, do not call
+        :meth:`recv` as well: two readers would split the messages between them.
+        ``on_close(closed)`` is called once when the connection ends. A callback that raises
+        is logged and the next message is still delivered.
+        """
+        asyncio.run_coroutine_threadsafe(_listen(self.ws, on_message, on_close), self._loop.loop)
+
     def __enter__(self) -> SyncClient:
         return self
 
@@ -159,6 +181,27 @@ class SyncClient:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+async def _abort(ws: WebSocket) -> None:
+    ws._writer.transport.abort()
+
+
+async def _listen(
+    ws: WebSocket,
+    on_message: Callable[[str | bytes], object],
+    on_close: Callable[[ConnectionClosed], object] | None,
+) -> None:
+    try:
+        async for message in ws:
+            try:
+                on_message(message)
+            except Exception:
+                logger.exception("a SyncClient.listen() callback failed; the next message is still delivered")
+    except ConnectionClosed:
+        pass
+    if on_close is not None and ws.closed is not None:
+        on_close(ws.closed)
 
 
 async def _wait(coro: Coroutine[Any, Any, T], timeout: float) -> T:

@@ -14,19 +14,20 @@ READY_TIMEOUT = 10.0  # seconds for the child to print "listening on HOST:PORT"
 
 
 class SeedProcess:
-    """``python -m MODULE --port 0`` as a child process, on 127.0.0.1.
+    """``python -m MODULE --port 0 [ARGS]`` as a child process, on 127.0.0.1.
 
     ``.port`` is where it listens, ``.alive`` whether it still runs, ``.returncode`` its
     exit status once it ended (1 after Go's ``log.Fatal``), ``.stderr`` what it logged.
     """
 
-    def __init__(self, module: str) -> None:
+    def __init__(self, module: str, *args: str) -> None:
         self.module = module
+        self.args = args
         self.host = "127.0.0.1"
         self.port = 0
         self._stderr = ""
         self._process = subprocess.Popen(
-            [sys.executable, "-m", module, "--port", "0"],
+            [sys.executable, "-m", module, "--port", "0", *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -107,18 +108,22 @@ class SeedProcess:
 _running: dict[str, SeedProcess] = {}
 
 
-def start_seed(module: str = "wslearn.demo.seedports.seed000") -> SeedProcess:
-    """The running port of ``module``, or a new one when there is none (or it has crashed).
+def start_seed(
+    module: str = "wslearn.demo.seedports.seed000", *args: str, fresh: bool = False
+) -> SeedProcess:
+    """The running port of ``module`` (started with ``args``), or a new one when there is
+    none, it has crashed, it was started with other ``args``, or ``fresh`` asks for a new one
+    (a fresh process: empty state).
 
     Re-running a cell therefore gives back the same process while it lives, and a fresh one
     after the previous one ended.
     """
     current = _running.get(module)
-    if current is not None and current.alive:
+    if current is not None and current.alive and current.args == args and not fresh:
         return current
     if current is not None:
         current.stop()  # collect its exit status and close its pipes
-    _running[module] = SeedProcess(module)
+    _running[module] = SeedProcess(module, *args)
     return _running[module]
 
 

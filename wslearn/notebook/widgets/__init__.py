@@ -26,6 +26,7 @@ Rules every widget here follows:
 from __future__ import annotations
 
 from .accept import AcceptKeyWidget, key_verdict, steps_html
+from .chat import ChatWidget
 from .checkpoint import Checkpoint
 from .common import RFC_EXAMPLE_KEY, esc
 from .eventlog import EventLogView, events_html
@@ -36,6 +37,7 @@ from .heartbeat import HeartbeatLab, HeartbeatTimeline
 __all__ = [
     "RFC_EXAMPLE_KEY",
     "AcceptKeyWidget",
+    "ChatWidget",
     "Checkpoint",
     "EventLogView",
     "FrameBuilder",
