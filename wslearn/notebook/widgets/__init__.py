@@ -30,6 +30,7 @@ from .checkpoint import Checkpoint
 from .common import RFC_EXAMPLE_KEY, esc
 from .eventlog import EventLogView, events_html
 from .frames import FrameBuilder, masking_key
+from .inspector import FrameInspector, LengthSlider, parse_hex
 
 __all__ = [
     "RFC_EXAMPLE_KEY",
@@ -37,9 +38,12 @@ __all__ = [
     "Checkpoint",
     "EventLogView",
     "FrameBuilder",
+    "FrameInspector",
+    "LengthSlider",
     "esc",
     "events_html",
     "key_verdict",
     "masking_key",
+    "parse_hex",
     "steps_html",
 ]
