@@ -151,6 +151,15 @@ def frame_offsets(data: bytes) -> list[tuple[int, FrameExplanation]]:
 
 
 _COLOURS = {"header": "#dbeafe", "length": "#fef3c7", "mask": "#fce7f3"}
+_SET_COLOURS = {"header": "#93c5fd", "length": "#fcd34d", "mask": "#f9a8d4"}  # a bit that is 1
+
+
+def _caption(bits: list[Bit]) -> str:
+    """What a row of the grid holds: ``bits 0–15: FIN, RSV1, RSV2, RSV3, opcode, MASK, Payload len``."""
+    if not bits:
+        return ""
+    fields = ", ".join(dict.fromkeys(bit.field for bit in bits))
+    return f"<small>bits {bits[0].index}–{bits[-1].index}: {esc(fields)}</small>"
 
 
 def bits_text(bits: list[Bit]) -> str:
@@ -208,8 +217,22 @@ class FrameInspector(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets h
         self.frame_choice = widgets.Dropdown(description="frame", layout=widgets.Layout(width="48em"))
         self.message = widgets.HTML()
         self.buttons = [self._bit_button(index) for index in range(8 * MAX_HEADER)]
-        rows = [widgets.HBox(self.buttons[i : i + 16]) for i in range(0, len(self.buttons), 16)]
-        self.grid = widgets.VBox(rows)
+        self.captions = [
+            widgets.HTML(layout=widgets.Layout(margin="0 0 0 10px")) for _ in range(MAX_HEADER // 2)
+        ]
+        self.rows = [
+            widgets.HBox(
+                [
+                    widgets.HBox(self.buttons[16 * row : 16 * row + 8]),
+                    widgets.HBox(
+                        self.buttons[16 * row + 8 : 16 * row + 16], layout=widgets.Layout(margin="0 0 0 10px")
+                    ),
+                    self.captions[row],
+                ]
+            )
+            for row in range(MAX_HEADER // 2)
+        ]
+        self.grid = widgets.VBox(self.rows)
         self.explanation = widgets.HTML()
         super().__init__(
             [self.preset, self.hex, self.message, self.frame_choice, self.grid, self.explanation]
@@ -298,8 +321,12 @@ class FrameInspector(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets h
                 button.layout.display = None
                 button.description = str(bit.value)
                 button.tooltip = bit.label
-                button.style.button_color = _COLOURS[bit.kind]
+                button.style.button_color = (_SET_COLOURS if bit.value else _COLOURS)[bit.kind]
                 button.style.font_weight = "bold" if bit.value else "normal"
+            for row, caption in enumerate(self.captions):
+                in_row = [bits[i] for i in range(16 * row, 16 * row + 16) if i in bits]
+                self.rows[row].layout.display = None if in_row else "none"
+                caption.value = _caption(in_row)
             self.explanation.value = self.current._repr_html_()
         finally:
             self._drawing = False
