@@ -333,9 +333,10 @@ def _diagnose_fields(data: bytes, expected: dict[str, Any], got: dict[str, Any])
         return "the opcode is the low 4 bits of byte 0 (data[0] & 0x0F); FIN and RSV1-3 are the high 4"
     if got["masked"] != expected["masked"] and bool(got["masked"]) == bool(first & 0x80):
         return "MASK is the top bit of byte 1 (data[1] & 0x80); the top bit of byte 0 is FIN"
-    length, size = got["payload_length"], 2 + (0 if second & 0x7F < 126 else 2 if second & 0x7F == 126 else 8)
+    length, marker = got["payload_length"], second & 0x7F
+    size = 2 + {126: 2, 127: 8}.get(marker, 0)  # where the extended length ends
     if length != expected["payload_length"]:
-        if length in (126, 127) and length == second & 0x7F:
+        if length in (126, 127) and length == marker:
             return (
                 "126 and 127 are not lengths: 126 says the length is in the next 16 bits, 127 in the next 64"
             )
@@ -348,8 +349,10 @@ def _diagnose_fields(data: bytes, expected: dict[str, Any], got: dict[str, Any])
         return "header_length counts 2 bytes, plus 2 or 8 for an extended length, plus 4 for a masking key"
     if not expected["masked"] and got["masking_key"] is not None:
         return "masking_key is None when MASK is 0: an unmasked frame carries no key"
+    if expected["masked"] and got["masking_key"] != expected["masking_key"]:
+        return f"the masking key is the 4 bytes right after the length: data[{size}:{size + 4}] here"
     for name in ("fin", "rsv1", "rsv2", "rsv3"):
-        if got[name] is not expected[name] and got[name] != expected[name]:
+        if got[name] != expected[name]:
             bit = {"fin": "0x80", "rsv1": "0x40", "rsv2": "0x20", "rsv3": "0x10"}[name]
             return f"{name} is wrong: it is the bit data[0] & {bit}, as True or False"
     return None
@@ -397,6 +400,12 @@ def _variant(
     }
 
 
+def _with(data: bytes, change: Any) -> dict[str, Any] | None:
+    """The right header of ``data`` with the fields ``change(header)`` returns put in."""
+    header = parse_header(data)
+    return None if header is None else {**header, **change(header)}
+
+
 PARSE_HEADER_MISTAKES = (
     Mistake(
         "the extended length read little-endian",
@@ -422,6 +431,16 @@ PARSE_HEADER_MISTAKES = (
         "no None on a cut header",
         lambda data: _variant(data, wait=False),
         "need more bytes",
+    ),
+    Mistake(
+        "the masking key always read from bytes 2-5",
+        lambda data: _with(data, lambda h: {"masking_key": bytes(data[2:6])} if h["masked"] else {}),
+        "the masking key is the 4 bytes right after the length",
+    ),
+    Mistake(
+        "FIN as the number data[0] & 0x80",
+        lambda data: _with(data, lambda h: {"fin": data[0] & 0x80}),
+        "as True or False",
     ),
     Mistake(
         "the masking key left out of header_length",
