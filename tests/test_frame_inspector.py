@@ -183,6 +183,14 @@ def test_bad_hex_keeps_the_last_good_bytes() -> None:
     assert inspector.data == bytes.fromhex("810548656c6c6f")
 
 
+def test_bad_hex_from_the_start_is_explained_not_raised() -> None:
+    inspector = FrameInspector("zz")
+    assert inspector.data == b""
+    assert "'z' is not a hex digit" in inspector.text()
+    assert "&#x27;z&#x27; is not a hex digit" in inspector.html()
+    assert "waiting for byte 0" in inspector.html()
+
+
 def test_an_incomplete_frame_shows_what_has_arrived() -> None:
     inspector = FrameInspector("81 fe 01")
     assert len(shown_bits(inspector)) == 24

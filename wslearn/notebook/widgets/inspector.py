@@ -349,7 +349,7 @@ class FrameInspector(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets h
         return (
             f"<div class='wslearn-frame-inspector'><p>FrameInspector: {esc(self._summary())}</p>"
             f"{self.message.value}{bits_html(header_bits(self.data[self._offset :]))}"
-            f"{self.explanation.value}</div>"
+            f"{self.current._repr_html_()}</div>"
         )
 
 
