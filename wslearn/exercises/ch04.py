@@ -314,8 +314,8 @@ def diagnose_header(case: Case, got: Any) -> str | None:
         return None
     if got is None:
         return (
-            f"the header is complete ({expected['header_length']} bytes of {len(data)}):"
-            " return the dict (None only when header bytes are missing)"
+            f"all {expected['header_length']} header bytes are here ({len(data)} bytes arrived):"
+            " return the dict (None only while header bytes are missing)"
         )
     if not isinstance(got, dict):
         return f"return a dict (or None), not a {type(got).__name__}"
