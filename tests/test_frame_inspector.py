@@ -57,7 +57,9 @@ def test_a_plain_hex_line_is_never_taken_for_a_hexdump_offset() -> None:
     [
         ("81 8", "3 hex digits: a byte is two digits"),
         ("81 zz", "'z' is not a hex digit"),
-        ("81 85 …", "'…' is not a hex digit"),
+        ("81 85 …", "'…' stands for bytes left out"),
+        ("81 85 ...", "'…' stands for bytes left out"),
+        ("81 85 g0", "'g' is not a hex digit"),
         ("", "no hex digits"),
         ("   ", "no hex digits"),
     ],

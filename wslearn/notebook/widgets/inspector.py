@@ -60,6 +60,8 @@ def parse_hex(text: str) -> bytes:
     digits = _SEPARATORS.sub("", " ".join(lines))
     if not digits:
         raise ValueError("no hex digits: paste bytes like 81 85 37 fa or 818537fa")
+    if "…" in digits or "..." in digits:
+        raise ValueError("'…' stands for bytes left out: paste the whole frame, e.g. event.raw.hex(' ')")
     bad = re.search(r"[^0-9a-fA-F]", digits)
     if bad:
         raise ValueError(
