@@ -33,6 +33,7 @@ from .eventlog import EventLogView, events_html
 from .frames import FrameBuilder, masking_key
 from .handshake import HandshakeEditor
 from .heartbeat import HeartbeatLab, HeartbeatTimeline
+from .inspector import FrameInspector, LengthSlider, parse_hex
 
 __all__ = [
     "RFC_EXAMPLE_KEY",
@@ -41,12 +42,15 @@ __all__ = [
     "Checkpoint",
     "EventLogView",
     "FrameBuilder",
+    "FrameInspector",
     "HandshakeEditor",
     "HeartbeatLab",
     "HeartbeatTimeline",
+    "LengthSlider",
     "esc",
     "events_html",
     "key_verdict",
     "masking_key",
+    "parse_hex",
     "steps_html",
 ]

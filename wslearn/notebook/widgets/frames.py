@@ -7,7 +7,7 @@ import ipywidgets as widgets
 from wslearn.explain import explain_frame
 from wslearn.frames import Frame, Opcode, serialize_frame
 
-from .common import esc
+from .common import RED, Views, esc
 
 #: The masking key of the examples of RFC 6455 §5.7.
 RFC_EXAMPLE_MASK = "37fa213d"
@@ -15,7 +15,7 @@ RFC_EXAMPLE_MASK = "37fa213d"
 WIRE_BYTES = 32
 
 
-class FrameBuilder(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
+class FrameBuilder(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
     """Choose an opcode, FIN, a masking key and a payload; see the bytes of that frame.
 
     It starts with the second example of RFC 6455 §5.7: a masked text frame "Hello", bytes
@@ -59,14 +59,29 @@ class FrameBuilder(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no typ
 
     def _show(self) -> None:
         self.mask.disabled = not self.masked.value
+        self.explanation.value = self._explanation_html()
+
+    def _wire(self, data: bytes) -> str:
+        return data[:WIRE_BYTES].hex(" ") + (f" … ({len(data)} bytes)" if len(data) > WIRE_BYTES else "")
+
+    def _explanation_html(self) -> str:
         try:
             data = self.data
         except ValueError as error:
-            self.explanation.value = f"<p style='color:#cf222e'>{esc(str(error))}</p>"
-            return
-        shown = data[:WIRE_BYTES].hex(" ") + (f" … ({len(data)} bytes)" if len(data) > WIRE_BYTES else "")
-        wire = f"<p>on the wire: <code class='wslearn-frame-bytes'>{shown}</code></p>"
-        self.explanation.value = wire + explain_frame(data)._repr_html_()
+            return f"<p style='color:{RED}'>{esc(str(error))}</p>"
+        wire = f"<p>on the wire: <code class='wslearn-frame-bytes'>{self._wire(data)}</code></p>"
+        return wire + explain_frame(data)._repr_html_()
+
+    def text(self) -> str:
+        """The frame's bytes and their explanation, field by field (or why it cannot be built)."""
+        try:
+            data = self.data
+        except ValueError as error:
+            return f"FrameBuilder: {error}"
+        return f"FrameBuilder, on the wire: {self._wire(data)}\n{explain_frame(data)}"
+
+    def html(self) -> str:
+        return f"<div class='wslearn-frame-builder'>{self._explanation_html()}</div>"
 
 
 def masking_key(text: str) -> bytes:
