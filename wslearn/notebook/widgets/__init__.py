@@ -30,6 +30,7 @@ from .checkpoint import Checkpoint
 from .common import RFC_EXAMPLE_KEY, esc
 from .eventlog import EventLogView, events_html
 from .frames import FrameBuilder, masking_key
+from .masking import Masking, MaskingView
 
 __all__ = [
     "RFC_EXAMPLE_KEY",
@@ -37,6 +38,8 @@ __all__ = [
     "Checkpoint",
     "EventLogView",
     "FrameBuilder",
+    "Masking",
+    "MaskingView",
     "esc",
     "events_html",
     "key_verdict",
