@@ -76,6 +76,8 @@ def test_a_valid_key_gets_an_accept_value() -> None:
     assert f"The server answers Sec-WebSocket-Accept: {RFC_ACCEPT}" in widget.text()
     assert "The server answers" in widget.html()
     assert "no server sends it" not in widget.html()
+    # one element carries the accept value: the browser test of the start notebook reads it
+    assert widget.html().count("wslearn-accept-value") == 1
 
 
 @pytest.mark.parametrize("key", [SHORT_KEY, "", "!!!!!!!!!!!!!!!!!!!!!!!!", LONG_KEY])

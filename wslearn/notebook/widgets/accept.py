@@ -102,7 +102,7 @@ def accept_html(steps: AcceptSteps, refused: Refusal | None) -> str:
             "<p>The server answers <code>Sec-WebSocket-Accept: "
             f"<span class='wslearn-accept-value'>{esc(steps.accept)}</span></code></p>"
         )
-        value_class = "wslearn-accept-value"
+        value_class = ""  # only the answer line under the table has class wslearn-accept-value
     else:
         verdict = (
             f"<p style='color:{RED};{_WRAP}'>✘ a server refuses this key: {esc(shorten(str(refused), 160))}"
@@ -115,7 +115,7 @@ def accept_html(steps: AcceptSteps, refused: Refusal | None) -> str:
     rows = []
     for step, value, why in _rows(steps):
         shown = esc(value)
-        if step.startswith("4."):
+        if step.startswith("4.") and value_class:
             shown = f"<span class='{value_class}'>{shown}</span>"
         rows.append(
             f"<tr><td style='{_CELL};width:8em'>{esc(step)}</td><td style='{_VALUE}'>{shown}</td>"
