@@ -22,6 +22,8 @@ from .core import Case, Exercise, Mistake, Question, register, register_quiz
 RFC_KEY = bytes.fromhex("37fa213d")
 #: A key whose four bytes differ in every bit position that matters for the cases below.
 DISTINCT_KEY = bytes.fromhex("01020408")
+RULE = "byte i of the result is payload[i] XOR masking_key[i % 4]"
+REPEAT = "zero bytes XOR the key give the key itself, repeated: byte i is masking_key[i % 4]"
 
 
 def apply_mask(payload: bytes, masking_key: bytes) -> bytes:
@@ -93,7 +95,7 @@ def diagnose_mask(case: Case, got: Any) -> str | None:
     return None
 
 
-def _case(payload: bytes, key: bytes, label: str = "", hint: str = "", rfc: str = "§5.3") -> Case:
+def _case(payload: bytes, key: bytes, label: str = "", hint: str = RULE, rfc: str = "§5.3") -> Case:
     return Case((payload, key), wslearn_apply_mask(payload, key), label=label, hint=hint, rfc=rfc)
 
 
@@ -123,10 +125,17 @@ MASK_CASES = (
     ),
     _case(b"", RFC_KEY, label="an empty payload", hint="nothing to mask: b''"),
     *(
-        _case(bytes(size), DISTINCT_KEY, label=f"{size} zero bytes: the key repeated", hint="key[i % 4]")
+        _case(
+            bytes(size),
+            DISTINCT_KEY,
+            label=f"{size} zero byte{'s' * (size > 1)}: the key repeated",
+            hint=REPEAT,
+        )
         for size in range(1, 10)
     ),
-    _case(b"\xff" * 9, DISTINCT_KEY, label="9 bytes 0xff", hint="key[i % 4]"),
+    _case(
+        b"\xff" * 9, DISTINCT_KEY, label="9 bytes 0xff", hint="byte i is payload[i] XOR masking_key[i % 4]"
+    ),
     _case(b"Hello, WebSocket!", bytes(4), label="the key 00 00 00 00 changes nothing"),
     _case("Grüße, 世界".encode(), RFC_KEY, label="UTF-8 text: bytes are masked, not characters"),
     _case(bytes(range(256)), bytes.fromhex("a1b2c3d4"), label="every byte value 00..ff"),

@@ -69,10 +69,18 @@ def shorten(value: str, limit: int = SHOWN_CHARS) -> str:
     return f"{value[:limit]}… ({len(value)} characters)"
 
 
+def _shorten_html(value: str, limit: int = SHOWN_CHARS) -> str:
+    """:func:`shorten` as HTML: the count of characters never breaks across lines."""
+    if len(value) <= limit:
+        return esc(value)
+    return f"{esc(value[:limit])}… <span style='white-space:nowrap'>({len(value)} characters)</span>"
+
+
 def _rows(steps: AcceptSteps) -> list[tuple[str, str, str]]:
+    """(step, full value, what it is): the views cut long values each in their own way."""
     return [
-        ("1. key", shorten(steps.key), "Sec-WebSocket-Key, sent by the client"),
-        ("2. key + GUID", shorten(steps.concatenated), "append the fixed GUID of RFC 6455 §1.3"),
+        ("1. key", steps.key, "Sec-WebSocket-Key, sent by the client"),
+        ("2. key + GUID", steps.concatenated, "append the fixed GUID of RFC 6455 §1.3"),
         ("3. SHA-1", steps.sha1_hex, "20 bytes, shown as 40 hex digits"),
         ("4. base64", steps.accept, "base64 of those 20 bytes: always 28 characters"),
     ]
@@ -87,7 +95,7 @@ def accept_text(steps: AcceptSteps, refused: Refusal | None) -> str:
         lines.append(f"✘ a server refuses this key: {shorten(str(refused), 160)}")
         lines.append(f"  It answers {refused.status_line} and sends no Sec-WebSocket-Accept.")
         lines.append("What the formula would give (no server sends it):")
-    lines.extend(f"  {step:<14} {value}" for step, value, _why in _rows(steps))
+    lines.extend(f"  {step:<14} {shorten(value)}" for step, value, _why in _rows(steps))
     if refused is None:
         lines.append(f"The server answers Sec-WebSocket-Accept: {steps.accept}")
     return "\n".join(lines)
@@ -114,7 +122,7 @@ def accept_html(steps: AcceptSteps, refused: Refusal | None) -> str:
         value_class = "wslearn-formula-value"
     rows = []
     for step, value, why in _rows(steps):
-        shown = esc(value)
+        shown = _shorten_html(value)
         if step.startswith("4.") and value_class:
             shown = f"<span class='{value_class}'>{shown}</span>"
         rows.append(
