@@ -34,6 +34,7 @@ from .frames import FrameBuilder, masking_key
 from .handshake import HandshakeEditor
 from .heartbeat import HeartbeatLab, HeartbeatTimeline
 from .inspector import FrameInspector, LengthSlider, parse_hex
+from .masking import Masking, MaskingView
 
 __all__ = [
     "RFC_EXAMPLE_KEY",
@@ -47,6 +48,8 @@ __all__ = [
     "HeartbeatLab",
     "HeartbeatTimeline",
     "LengthSlider",
+    "Masking",
+    "MaskingView",
     "esc",
     "events_html",
     "key_verdict",
