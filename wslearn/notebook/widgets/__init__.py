@@ -30,6 +30,7 @@ from .checkpoint import Checkpoint
 from .common import RFC_EXAMPLE_KEY, esc
 from .eventlog import EventLogView, events_html
 from .frames import FrameBuilder, masking_key
+from .methods import MethodsWidget
 
 __all__ = [
     "RFC_EXAMPLE_KEY",
@@ -37,6 +38,7 @@ __all__ = [
     "Checkpoint",
     "EventLogView",
     "FrameBuilder",
+    "MethodsWidget",
     "esc",
     "events_html",
     "key_verdict",
