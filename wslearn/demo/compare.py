@@ -398,7 +398,10 @@ def measure(
     deadline = time.monotonic() + limit
     host, port = _address(url)
     run = {"poll": _poll, "longpoll": _poll, "sse": _sse, "websocket": _websocket}[method]
-    result = run(method, host, port, updates, cookie_bytes, poll_interval, deadline)
+    try:
+        result = run(method, host, port, updates, cookie_bytes, poll_interval, deadline)
+    except TimeoutError:  # a socket's own timeout, or the deadline
+        raise TimeoutError(f"{method}: the updates did not all arrive within {limit:g} s") from None
     result.cookie_bytes = cookie_bytes
     return result
 
