@@ -16,7 +16,8 @@ UPDATES = 60
 SIZES = wire_sizes()
 #: How far a prediction may be from the exact count. The notebook prints the sizes of the
 #: pieces; an answer built from them is exact. 2 % forgives a rounding, or a first request
-#: left out (1.7 % of a polling run), but not a forgotten direction or handshake (≥ 20 %).
+#: left out (1.6 % of a polling run), but not a forgotten direction, handshake or SSE request
+#: (13 % and more).
 TOLERANCE = 0.02
 PAYLOAD = 24  # bytes of one update's text
 _REQUESTS_ONLY = "count both directions: each poll is a request *and* an answer, each with headers"
