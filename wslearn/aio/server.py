@@ -18,7 +18,8 @@ For each TCP connection the server
    a client that sends one byte a second is dropped with ``408 Request Timeout``;
 2. answers a request that is not a valid upgrade with the HTTP error the core chose (400,
    403, 405, 426, 431...), whose body says why; lets ``process_request`` answer plain
-   HTTP (a page, a 404, a 401); or accepts with ``101 Switching Protocols`` (§4.2.2);
+   HTTP (a page, a 404, a 401, a :class:`StreamingResponse` of server-sent events); or
+   accepts with ``101 Switching Protocols`` (§4.2.2);
 3. runs ``handler(ws)``. When the handler returns, the connection is closed with 1000; when
    it raises, the error is logged and the connection is closed with **1011 (internal
    error)**. Nothing a client sends and nothing a handler raises stops the server.
@@ -37,7 +38,7 @@ import dataclasses
 import inspect
 import logging
 import ssl as ssl_module
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,7 @@ from wslearn.protocol import Event, HandshakeRejected, Protocol, RequestReceived
 
 from .connection import READ_SIZE, WebSocket, frame_tracer, next_connection_id
 
-__all__ = ["Handler", "ProcessRequest", "Server", "broadcast", "serve"]
+__all__ = ["Handler", "ProcessRequest", "Server", "StreamingResponse", "broadcast", "serve"]
 
 logger = logging.getLogger("wslearn.aio")
 
@@ -301,6 +302,8 @@ class Server:
         if answer is not None:
             protocol.data_to_send()  # drop the core's error answer, if it queued one
             self._send_http(conn_id, _closing(answer).serialize(), writer)
+            if isinstance(answer, StreamingResponse):
+                await _send_body_stream(answer, writer)
             return None
         if not upgrade:
             self._send_http(conn_id, protocol.data_to_send(), writer)
@@ -372,6 +375,31 @@ async def _read_request(
         for event in protocol.events_received():
             if isinstance(event, (RequestReceived, HandshakeRejected)):
                 return event
+
+
+@dataclass
+class StreamingResponse(Response):
+    """A plain HTTP answer whose body is written while it is produced (server-sent events).
+
+    ``process_request`` may return one: the server sends the status line and headers,
+    then each chunk ``body_stream`` yields, as it comes. There is no Content-Length, so
+    the body ends when the connection closes (RFC 9112 §6.3, rule 8): when the stream
+    ends, when the client goes away, or when the server shuts down.
+    """
+
+    body_stream: AsyncIterable[bytes] | None = None
+
+
+async def _send_body_stream(response: StreamingResponse, writer: asyncio.StreamWriter) -> None:
+    """Write the chunks of a :class:`StreamingResponse` until it ends or the client leaves."""
+    if response.body_stream is None:
+        return
+    try:
+        async for chunk in response.body_stream:
+            writer.write(chunk)
+            await writer.drain()  # back-pressure: a slow reader slows the stream down
+    except (ConnectionError, OSError):
+        pass  # the client went away: so does the stream
 
 
 def _closing(response: Response) -> Response:

@@ -6,6 +6,7 @@ module         what is in it
 ``app``        :func:`demo_server`, the builder used by the CLI and notebooks
 ``routes``     the WebSocket routes (echo, heartbeat, push) and HTTP answers
 ``chat``       the group chat room
+``compare``    polling, long polling, SSE and WebSocket, measured
 ``auth``       the Origin policy and four ways to authenticate
 ``cli``        ``python -m wslearn serve``
 =============  ==============================================================

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.handshake import Request, Response, build_error_response
 
-from . import auth, routes
+from . import auth, compare, routes
 from .chat import ChatRoom
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ class DemoOptions:
     heartbeat_interval: float = 3.0  # /wshandler: seconds between "heart beat" texts
     push_interval: float = 2.0  # /push: seconds between "hello i am N"
     push_count: int = 3
+    update_interval: float = 1.0  # /poll, /longpoll, /sse, /updates: seconds between updates
     ping_interval: float | None = 20.0  # protocol heartbeat on every connection
     ping_timeout: float | None = 20.0  # no Pong in time: close 1011
     max_message_size: int = 2**20
@@ -65,7 +66,7 @@ class DemoOptions:
                 object.__setattr__(self, name, tuple(value))
         if self.basic_auth is not None and self.bearer_token is not None:
             raise ValueError("basic_auth and bearer_token both need the Authorization header")
-        for name in ("heartbeat_interval", "push_interval", "auth_timeout"):
+        for name in ("heartbeat_interval", "push_interval", "update_interval", "auth_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
 
@@ -77,11 +78,13 @@ class DemoServer:
         self.options = options or DemoOptions()
         self.chat = ChatRoom()
         o = self.options
+        self.updates = compare.UpdateFeed(o.update_interval)
         self.routes: dict[str, Route] = {
             "/ws": routes.echo,
             "/wshandler": partial(routes.echo_with_heartbeat, interval=o.heartbeat_interval),
             "/push": partial(routes.push, interval=o.push_interval, count=o.push_count),
             "/chat": self.chat.join,
+            "/updates": self.updates.websocket,
         }
 
     def describe(self) -> dict[str, str]:
@@ -93,12 +96,15 @@ class DemoServer:
             "/wshandler": f"echo + a 'heart beat' text every {o.heartbeat_interval:g} s",
             "/push": f"'hello i am 0' .. {o.push_count - 1}, {o.push_interval:g} s apart",
             "/chat": 'group chat: your id first, then {"uid": ..., "msg": ...} to all',
+            **self.updates.describe(),
         }
 
     # --- The two hooks serve() calls -------------------------------------------------
 
-    def process_request(self, request: Request) -> Response | None:
+    def process_request(self, request: Request) -> Response | Awaitable[Response] | None:
         """Answer with plain HTTP, or return None to go on with the WebSocket handshake."""
+        if request.path in compare.HTTP_PATHS:
+            return self.updates.answer(request)  # polling, long polling, server-sent events
         if request.path == "/" and not routes.wants_websocket(request):
             if request.method != "GET":
                 return routes.method_not_allowed(request.method, request.path)

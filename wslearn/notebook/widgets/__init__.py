@@ -35,6 +35,7 @@ from .handshake import HandshakeEditor
 from .heartbeat import HeartbeatLab, HeartbeatTimeline
 from .inspector import FrameInspector, LengthSlider, parse_hex
 from .masking import Masking, MaskingView
+from .methods import MethodsWidget
 
 __all__ = [
     "RFC_EXAMPLE_KEY",
@@ -50,6 +51,7 @@ __all__ = [
     "LengthSlider",
     "Masking",
     "MaskingView",
+    "MethodsWidget",
     "esc",
     "events_html",
     "key_verdict",
