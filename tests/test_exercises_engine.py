@@ -184,3 +184,43 @@ def test_a_run_hook_that_hangs_is_stopped() -> None:
         id="99.spin", title="", signature="f()", reference=None, cases=(Case((), 1),), run=spin, timeout=0.2
     )
     assert "still running after 0.2 s" in check_exercise(exercise, lambda: 1).hints[0]
+
+
+def test_bytes_are_shown_as_hex_with_their_count() -> None:
+    from wslearn.exercises.core import short
+
+    assert short(b"\x81\x05Hello") == "81 05 48 65 6c 6c 6f (7 bytes)"
+    assert short(b"") == "b'' (0 bytes)"
+    assert short(b"\x00") == "00 (1 byte)"
+    assert short(bytes(200), limit=40).endswith("… (200 bytes)")
+
+
+def test_diagnose_sees_the_exception() -> None:
+    exercise = Exercise(
+        id="99.first_byte",
+        title="",
+        signature="first(data: bytes) -> int | None",
+        reference=lambda data: data[0] if data else None,
+        cases=(Case((b"",), None),),
+        diagnose=lambda case, got: (
+            "return None when a byte is missing" if isinstance(got, IndexError) else None
+        ),
+    )
+    result = check_exercise(exercise, lambda data: data[0])
+    assert result.hints[0].startswith("raised IndexError: index out of range (line ")
+    assert result.hints[0].endswith("): return None when a byte is missing")
+
+
+def test_hidden_expected_values_stay_hidden() -> None:
+    exercise = Exercise(
+        id="99.read",
+        title="",
+        signature="a dict",
+        reference={"a": 7},
+        kind="value",
+        cases=(Case(("a",), 7),),
+        hide_expected=True,
+    )
+    result = check_exercise(exercise, {"a": 6})
+    assert "7" not in str(result).replace("99.read", "") and "not shown" in str(result)
+    assert ">7<" not in result._repr_html_()

@@ -84,6 +84,8 @@ class Exercise:
     * ``diagnose(case, got)`` may return a hint for a recognisable wrong result (e.g. "you
       hashed the key without the GUID"); it wins over the case's own hint.
     * ``compare(expected, got)`` decides equality (default ``==`` with the same type).
+    * ``hide_expected`` keeps the expected values out of the result (where they are the
+      answers themselves: a value exercise read from seeded bytes).
     * ``run(answer, case)`` computes the result of a case when calling ``answer(*args)`` is
       not enough: e.g. serving a student's handler and talking to it. It runs under the
       same time limit as a plain call.
@@ -104,6 +106,7 @@ class Exercise:
     timeout: float = DEFAULT_TIMEOUT
     explanation: str = ""
     run: Callable[[Any, Case], Any] | None = None
+    hide_expected: bool = False  # a value exercise whose expected values are the answers
 
     def table(self, seed: int | None = None) -> list[Case]:
         """The fixed cases, then (for a kata) the random ones drawn from ``seed``."""
@@ -292,7 +295,9 @@ class Result:
             mark = "✔" if result.passed else "✘"
             lines.append(f"  {mark} {describe(self.exercise, result.case)}")
             if not result.passed:
-                lines.append(f"      expected {short(result.case.expected)}, got {short(result.got)}")
+                lines.append(
+                    f"      expected {shown_expected(self.exercise, result.case)}, got {short(result.got)}"
+                )
                 lines.append(f"      hint: {result.message}" + _rfc_suffix(result.case, self.exercise))
         lines.extend(self._footer())
         return "\n".join(lines)
@@ -339,7 +344,7 @@ def _html_row(exercise: Exercise, result: CaseResult) -> str:
     cells = (
         mark,
         esc(describe(exercise, result.case)),
-        f"<code>{esc(short(result.case.expected))}</code>",
+        f"<code>{esc(shown_expected(exercise, result.case))}</code>",
         got,
         hint,
     )
@@ -387,13 +392,27 @@ def check_case(exercise: Exercise, answer: Any, case: Case) -> CaseResult:
             )
             return CaseResult(case, False, _MISSING, message)
         if outcome.error is not None:
-            return CaseResult(case, False, _MISSING, raised(outcome.error))
+            return CaseResult(case, False, _MISSING, _raised_with_diagnosis(exercise, case, outcome.error))
         got = outcome.value
     else:
         got = exercise.answer_for(answer, case)
     if exercise.equal(case.expected, got):
         return CaseResult(case, True, got)
     return CaseResult(case, False, got, explain_failure(exercise, case, got))
+
+
+def _raised_with_diagnosis(exercise: Exercise, case: Case, error: BaseException) -> str:
+    """The exception in one line, and what ``diagnose`` makes of it (it gets the exception
+    as ``got``: e.g. an IndexError on a cut header means "return None: need more bytes")."""
+    message = raised(error)
+    if exercise.diagnose is not None:
+        try:
+            diagnosis = exercise.diagnose(case, error)
+        except Exception:  # a best effort, as for wrong results
+            diagnosis = None
+        if diagnosis:
+            return f"{message}: {diagnosis}"
+    return message
 
 
 def explain_failure(exercise: Exercise, case: Case, got: Any) -> str:
@@ -432,12 +451,29 @@ def raised(error: BaseException) -> str:
 
 
 def short(value: Any, limit: int = SHOWN_CHARS) -> str:
-    """``repr(value)`` cut to ``limit`` characters."""
+    """``repr(value)`` cut to ``limit`` characters; bytes as hex, the way the course shows
+    frames (``81 05 48 65 6c 6c 6f (7 bytes)``)."""
+    if isinstance(value, (bytes, bytearray)):
+        return hex_bytes(bytes(value), limit)
     try:
         text = repr(value)
     except Exception as error:  # a student's object with a broken __repr__
         text = f"<unprintable {type(value).__name__}: {error}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown_expected(exercise: Exercise, case: Case) -> str:
+    """The expected value as the result shows it: hidden where it is the answer itself."""
+    return "(not shown: read it yourself)" if exercise.hide_expected else short(case.expected)
+
+
+def hex_bytes(data: bytes, limit: int = SHOWN_CHARS) -> str:
+    """Bytes as hex pairs with their count: ``81 05 48 (3 bytes)``; cut to about ``limit``."""
+    if not data:
+        return "b'' (0 bytes)"
+    shown = data[: max(1, (limit - 16) // 3)]
+    more = "…" if len(shown) < len(data) else ""
+    return f"{shown.hex(' ')}{more} ({len(data)} byte{'s' if len(data) != 1 else ''})"
 
 
 def describe(exercise: Exercise, case: Case) -> str:
