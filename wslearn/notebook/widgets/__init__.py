@@ -29,6 +29,7 @@ from .accept import AcceptKeyWidget, key_verdict, steps_html
 from .checkpoint import Checkpoint
 from .common import RFC_EXAMPLE_KEY, esc
 from .eventlog import EventLogView, events_html
+from .fragmentation import FragmentationWidget
 from .frames import FrameBuilder, masking_key
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "AcceptKeyWidget",
     "Checkpoint",
     "EventLogView",
+    "FragmentationWidget",
     "FrameBuilder",
     "esc",
     "events_html",
