@@ -178,7 +178,7 @@ HEARTBEAT = 0.2
 
 
 async def scenario_route(ws: WebSocket) -> None:
-    """The handler of the scenario server: what it does depends on the path.
+    """The handler of the scenario server: the path picks how it closes (RFC 6455 §7.4).
 
     ``/echo`` echoes; ``/bye`` says bye and returns (1000); ``/text-only`` closes on a binary
     message (1003); ``/policy`` wants ``please`` first (1008); ``/raise`` raises (1011);
@@ -251,7 +251,7 @@ def scenario_server(name: str = "close codes", **options: Any) -> BackgroundServ
 # --- Provoking a code -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Provoked:
     """What happened when a close code was provoked.
 
@@ -287,6 +287,8 @@ class Provoked:
 
     def __str__(self) -> str:
         return self.text()
+
+    __repr__ = __str__
 
     def _repr_html_(self) -> str:
         colour = "#1a7f37" if self.ok else "#cf222e"
