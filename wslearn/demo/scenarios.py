@@ -458,8 +458,9 @@ def _tls_failed(server: BackgroundServer) -> Provoked:
         False,
         (),
         f"{http} (the ClientHello was not HTTP)" if http else "",
-        f"The TLS handshake failed ({error[:100]}); no WebSocket ever opened. A browser reports "
-        "this to the page as a close event with 1015; no frame carries it (§7.4.1).",
+        f"The TLS handshake failed ({error[:100]}); no WebSocket ever opened, so no frame can "
+        "carry a code. RFC 6455 reserves 1015 for an API to report this (§7.4.1); browsers tell "
+        "a page only 1006, for any connection that failed.",
     )
 
 

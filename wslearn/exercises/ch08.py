@@ -104,7 +104,7 @@ register(
                 "3000-3999 believed", _marks(set(WRONG_ROWS) - {"3000-3999"}), "frameworks *and applications*"
             ),
         ),
-        explanation="Compare each row with RFC 6455 §7.4 (and the IANA registry for 1012-1015).",
+        explanation="Compare each row with RFC 6455 §7.4 (and the IANA registry for 1012-1014).",
     )
 )
 

@@ -127,7 +127,7 @@ class CloseCodeExplorer(Views, widgets.VBox):  # type: ignore[misc]  # ipywidget
         grid = widgets.GridBox(
             cells,
             layout=widgets.Layout(
-                grid_template_columns="6em 6em 16em 1fr 6em 8em 14em", grid_gap="1px 8px", width="100%"
+                grid_template_columns="6em 6em 16em 1fr 6em 8em 18em", grid_gap="1px 8px", width="100%"
             ),
         )
         super().__init__([grid, self.result])
