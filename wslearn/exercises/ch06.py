@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -444,10 +444,3 @@ register_quiz(
         ),
     ],
 )
-
-# For tests and the notebook: the handler mistakes, by name.
-HANDLER_MISTAKES: dict[str, Callable[..., Any]] = {
-    "str(message)": _str_echo,
-    "message.encode()": _encoding_echo,
-    "no loop": _echo_once,
-}
