@@ -8,6 +8,10 @@ One module per widget (or per family of widgets), named after what it shows:
   the frame's bytes explained field by field (RFC 6455 §5.2).
 * :class:`EventLogView` (:mod:`.eventlog`) — a live table of what a server sees: handshakes,
   frames, closes.
+* :class:`FragmentationWidget` (:mod:`.fragmentation`) — split a message into frames, put a
+  Ping between them, break a rule: watch a server's assembler and its close code (§5.4, §8.1).
+* :class:`CloseCodeExplorer` (:mod:`.closecodes`) — every close code of §7.4, and a button
+  that provokes each one live against a server in the kernel.
 * :class:`Checkpoint` (:mod:`.checkpoint`) — the quiz at the end of a chapter, checked by
   :mod:`wslearn.exercises`.
 
@@ -28,8 +32,10 @@ from __future__ import annotations
 from .accept import AcceptKeyWidget, key_verdict, steps_html
 from .chat import ChatWidget
 from .checkpoint import Checkpoint
+from .closecodes import CloseCodeExplorer
 from .common import RFC_EXAMPLE_KEY, esc
 from .eventlog import EventLogView, events_html
+from .fragmentation import FragmentationWidget
 from .frames import FrameBuilder, masking_key
 from .handshake import HandshakeEditor
 from .heartbeat import HeartbeatLab, HeartbeatTimeline
@@ -42,7 +48,9 @@ __all__ = [
     "AcceptKeyWidget",
     "ChatWidget",
     "Checkpoint",
+    "CloseCodeExplorer",
     "EventLogView",
+    "FragmentationWidget",
     "FrameBuilder",
     "FrameInspector",
     "HandshakeEditor",
