@@ -53,7 +53,8 @@ def test_not_a_handler() -> None:
     assert "async function" in talk_to(plain, Conversation(("x",))).problem
     result = check("06.echo_handler", 42)
     assert not result.passed
-    assert any("async function" in hint for hint in result.hints)
+    assert result.problem == "expected a function async def echo(ws) -> None, got int 42"
+    assert any("async function" in hint for hint in check("06.echo_handler", plain).hints)
 
 
 def test_a_sleeping_echo_still_passes() -> None:

@@ -51,6 +51,11 @@ class Heard:
     closed: ConnectionClosed | None = None  # the connection ended before the last reply
     problem: str = ""  # no answer in time, no connection, not a handler...
 
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{_kind(m)} {m!r:.40}" for m in self.replies) or "nothing"
+        end = f"; {self.problem}" if self.problem else (f"; closed {self.closed}" if self.closed else "")
+        return f"back: {shown}{end}"
+
 
 async def _reference_echo(ws: Any) -> None:
     async for message in ws:
@@ -86,26 +91,24 @@ def talk_to(handler: Any, conversation: Conversation) -> Heard:
                 server.stop()
 
 
-# The last conversation with each handler, so that the hint can say what came back.
-_heard: dict[tuple[int, Conversation], Heard] = {}
+def _echo_run(handler: Any, case: Case) -> Heard:
+    """The engine's ``run`` hook: one conversation with the student's handler."""
+    heard: Heard = talk_to(handler, case.expected)
+    return heard
 
 
-def _echo_compare(expected: Conversation, handler: Any) -> bool:
-    heard = talk_to(handler, expected)
-    if len(_heard) > 64:
-        _heard.clear()
-    _heard[(id(handler), expected)] = heard
+def _echo_equal(expected: Conversation, heard: Any) -> bool:
     return (
-        not heard.problem
+        isinstance(heard, Heard)
+        and not heard.problem
         and heard.closed is None
         and len(heard.replies) == len(expected.messages)
         and all(type(a) is type(b) and a == b for a, b in zip(expected.messages, heard.replies, strict=True))
     )
 
 
-def _echo_diagnose(case: Case, handler: Any) -> str | None:
-    heard = _heard.get((id(handler), case.expected))
-    if heard is None:
+def _echo_diagnose(case: Case, heard: Any) -> str | None:
+    if not isinstance(heard, Heard):
         return None
     sent: Sequence[str | bytes] = case.expected.messages
     for message, reply in zip(sent, heard.replies, strict=False):
@@ -181,10 +184,10 @@ register(
         title="An echo handler that keeps the type of each message",
         signature="async def echo(ws) -> None",
         reference=_reference_echo,
-        kind="value",
         rfc="§5.6",
         cases=_ECHO_CASES,
-        compare=_echo_compare,
+        run=_echo_run,
+        compare=_echo_equal,
         diagnose=_echo_diagnose,
         timeout=ECHO_TIMEOUT * 4,
         mistakes=(
