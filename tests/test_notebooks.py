@@ -79,12 +79,16 @@ def report_times(request: pytest.FixtureRequest) -> Iterator[None]:
         for name, (first, second) in sorted(TIMES.items())
     ]
     total = sum(first for first, _ in TIMES.values())
-    lines.append(f"{len(TIMES)} notebooks: {total:.1f} s for the first runs together")
+    lines.append(f"{len(TIMES)} notebook(s): {total:.1f} s for the first runs together")
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "notebook-times.txt").write_text("\n".join(lines) + "\n")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():  # shown even when the tests pass
+        reporter.write_line("")
         reporter.write_sep("-", "notebook run times")
         for line in lines:
             reporter.write_line(line)
