@@ -70,3 +70,18 @@ def test_detached_view_keeps_showing_what_it_had() -> None:
         assert "kept" in view.text() and "not followed" not in view.text()
     finally:
         view.close()
+
+
+def test_a_direct_refresh_cancels_the_pending_one() -> None:
+    log = EventLog()
+    view = EventLogView(log, refresh_every=5)
+    try:
+        log.record(1, "in", "frame", opcode="TEXT", preview="queued")  # starts a 5 s timer
+        timer = view._timer
+        assert timer is not None and timer.is_alive()
+        view.refresh()
+        timer.join(1)
+        assert not timer.is_alive(), "the timer would redraw again later, maybe after close()"
+        assert "queued" in view.text()
+    finally:
+        view.close()

@@ -66,7 +66,9 @@ class EventLogView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has
         """Redraw the table now (safe from any thread)."""
         with self._drawing:  # one redraw at a time, so an older picture never wins
             with self._lock:
-                self._timer = None
+                timer, self._timer = self._timer, None
+            if timer is not None and timer is not threading.current_thread():
+                timer.cancel()  # called directly: this redraw shows what the timer would have
             self.table.value = self.html()
 
     def shown(self) -> list[LogEvent]:
