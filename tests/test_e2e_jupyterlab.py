@@ -7,14 +7,20 @@
 2. Start ``jupyter lab --no-browser`` from that environment on 127.0.0.1, on a port of its choosing,
    with a token and empty config, data and runtime directories, under the prefix ``/user/student/``
    with ``JUPYTERHUB_SERVICE_PREFIX`` set, as Binder's single-user servers run.
-3. Headless Chromium (Playwright, Debian's ``/usr/bin/chromium``) opens
-   ``notebooks/00_start_here.ipynb``, runs every cell from the Run menu, saves, and we check: no
-   cell raised, no widget failed to render, typing a key into the accept-key widget brings the
-   kernel's answer, and the chat page opened through jupyter-server-proxy
-   (``/user/student/proxy/PORT/``, as on Binder) talks with a client inside the kernel.
+3. Headless Chromium (Playwright, Debian's ``/usr/bin/chromium``) opens every notebook of
+   ``notebooks/``, one after another in the same Lab server, runs every cell from the Run menu,
+   saves, and we check: no cell raised (no error output, no traceback on stderr), every widget
+   rendered (no "Error displaying widget", no "Loading widget..." left, no ipywidgets error
+   placeholder), and the Jupyter token is nowhere in the saved notebook. Then the notebook's
+   kernel is shut down before the next one opens.
+4. For ``00_start_here.ipynb`` also: typing a key into the accept-key widget brings the kernel's
+   answer, the chat page opened through jupyter-server-proxy (``/user/student/proxy/PORT/``, as
+   on Binder) talks with a client inside the kernel (a 4096-character message too), the chat's
+   IFrame did not take the keyboard focus, and the live event log shows the browser's frames.
 
-Screenshots and logs go to ``test-artifacts/``. Every wait has a timeout, and the Jupyter server
-and its kernels (found by process id) are stopped however the test ends.
+Screenshots (``e2e-NN_name.png``), the times per notebook (``e2e-times.txt``) and logs go to
+``test-artifacts/``. Every wait has a timeout, and the Jupyter server and its kernels (found by
+process id) are stopped however the test ends.
 
 Locally the test is skipped when Chromium or Playwright is missing; under CI (``CI=true``) a
 missing piece fails it.
@@ -45,7 +51,12 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, require
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-NOTEBOOK = "notebooks/00_start_here.ipynb"
+# Every notebook of the course, in order; a new chapter is picked up by its file alone.
+NOTEBOOKS = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "notebooks").glob("*.ipynb"))
+START_HERE = "notebooks/00_start_here.ipynb"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# How long each notebook took in the browser: path -> seconds (open, run all, checks, shut down).
+TIMES: dict[str, float] = {}
 # As on Binder: the single-user server lives under a prefix, told to kernels by this variable.
 BASE_URL = "/user/student/"
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3, written out again on purpose
@@ -247,15 +258,29 @@ def accept_for(key: str) -> str:
 
 
 def run_all_cells(page: Any) -> None:
-    """Run → Run All Cells, as a student would, then wait until every code cell has run."""
+    """Run → Run All Cells, as a student would, then wait until every code cell has run, or
+    until a cell failed (JupyterLab then skips the cells after it) and nothing runs any more."""
     page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     page.wait_for_function(
         """() => {
-            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
-            return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p.textContent.trim()));
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                .map(p => p.textContent.trim());
+            if (prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p))) return true;
+            const stderr = 'application/vnd.jupyter.stderr';  // error outputs render as this too
+            const failed = document.querySelector(`.jp-OutputArea-output[data-mime-type="${stderr}"]`);
+            return failed !== null && !prompts.includes('[*]:');
         }""",
         timeout=180_000,
+    )
+
+
+def wait_for_widgets(page: Any) -> None:
+    """Widget views render after their cell ran: wait until none says "Loading widget..." any more."""
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.jp-OutputArea-output')]
+            .every(node => !node.textContent.includes('Loading widget...'))""",
+        timeout=30_000,
     )
 
 
@@ -272,38 +297,89 @@ def save_and_read(page: Any, path: Path) -> dict[str, Any]:
 
 
 def errors_in(notebook: dict[str, Any]) -> list[str]:
+    """Error outputs, and tracebacks printed on stderr (an exception in a background thread)."""
     found = []
     for index, cell in enumerate(notebook["cells"]):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 trace = "\n".join(output.get("traceback", []))
                 found.append(f"cell {index}: {output['ename']}: {output['evalue']}\n{trace}")
+            elif output.get("name") == "stderr":
+                text = "".join(output.get("text", ""))
+                if "Traceback" in text or "Exception in thread" in text:
+                    found.append(f"cell {index}, on stderr:\n{text}")
     return found
 
 
-def open_notebook(context: Any, lab: Lab) -> Any:
+def widget_outputs(notebook: dict[str, Any]) -> int:
+    """How many widget views the saved notebook's outputs hold."""
+    return sum(
+        WIDGET_MIME in output.get("data", {})
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+    )
+
+
+def check_widgets_rendered(page: Any, saved: dict[str, Any]) -> None:
+    """Every widget output shows a live widget view: no ipywidgets error of any kind.
+
+    A widget's output node carries no mime type in the page; it holds the view, an element of
+    class ``jupyter-widgets``. Outputs inside a widget (an ``Output`` widget) are not counted.
+    """
+    assert page.get_by_text("Error displaying widget").count() == 0, "a widget failed to display"
+    assert page.locator(".jupyter-widgets-error-widget").count() == 0, (
+        "ipywidgets showed its error placeholder"
+    )
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('.jp-OutputArea-output')]
+            .filter(node => node.parentElement.closest('.jupyter-widgets') === null)
+            .filter(node => node.querySelector('.jupyter-widgets') !== null).length"""
+    )
+    assert shown == widget_outputs(saved), f"{widget_outputs(saved)} widget outputs, {shown} widgets shown"
+
+
+def open_notebook(context: Any, lab: Lab, notebook: str) -> Any:
+    """Open ``notebook`` in a workspace of its own, so that Lab reopens no earlier notebook."""
     page = context.new_page()
-    page.goto(lab.open_url(f"lab/tree/{NOTEBOOK}"), timeout=60_000)
+    workspace = "e2e-" + Path(notebook).stem
+    page.goto(lab.open_url(f"lab/workspaces/{workspace}/tree/{notebook}"), timeout=60_000)
     page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
     # Ready when the server says the notebook's kernel is idle with the page connected to it
     # (the page shows "idle" for a moment before the kernel exists), and the page agrees.
-    wait_until(lambda: kernel_ready(lab), 120, "the notebook's kernel to start")
+    wait_until(lambda: kernel_ready(lab, notebook), 120, f"the kernel of {notebook} to start")
     page.locator('.jp-NotebookPanel [data-status="idle"]').first.wait_for(timeout=60_000)
     return page
 
 
-def kernel_ready(lab: Lab) -> bool:
+def sessions(lab: Lab) -> list[dict[str, Any]]:
     try:
         with urllib.request.urlopen(lab.open_url("api/sessions"), timeout=5) as response:
-            sessions = json.load(response)
+            found: list[dict[str, Any]] = json.load(response)
+            return found
     except OSError:
-        return False
+        return []
+
+
+def kernel_ready(lab: Lab, notebook: str) -> bool:
     return any(
-        session["path"] == NOTEBOOK
+        session["path"] == notebook
         and session["kernel"]["execution_state"] == "idle"
         and session["kernel"]["connections"] > 0
-        for session in sessions
+        for session in sessions(lab)
     )
+
+
+def shut_down_kernel(lab: Lab, notebook: str) -> None:
+    """End the notebook's session and kernel (its servers and threads), as File → Shut Down does."""
+    for session in sessions(lab):
+        if session["path"] == notebook:
+            request = urllib.request.Request(
+                f"{lab.url}api/sessions/{session['id']}",
+                method="DELETE",
+                headers={"Authorization": f"token {lab.token}"},
+            )
+            with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=30):
+                pass
 
 
 def check_accept_key_widget(page: Any) -> None:
@@ -326,6 +402,8 @@ def chat_href(page: Any) -> str:
 
 def check_chat_through_proxy(context: Any, lab: Lab, href: str) -> str:
     """Open the chat page as Binder users do and talk with the kernel; return what we said."""
+    from playwright.sync_api import expect
+
     proxy_path = re.escape(BASE_URL) + r"proxy/\d+/"
     assert re.fullmatch(proxy_path, href), f"the notebook should link the proxy path, not {href}"
     chat = context.new_page()
@@ -338,6 +416,13 @@ def check_chat_through_proxy(context: Any, lab: Lab, href: str) -> str:
     # The kernel's chat client answers every browser message (see the notebook's last section).
     reply = chat.locator("#messages .chat .msg", has_text=f"kernel heard: {message}")
     reply.first.wait_for(timeout=15_000)
+    # The longest message the chat takes (4096 characters): the kernel's answer is shortened to
+    # fit the same limit, never "kernel heard: None".
+    chat.locator("#msg").fill("x" * 4096)
+    chat.locator("#msg").press("Enter")
+    long_reply = "kernel heard: " + "x" * (4096 - len("kernel heard: ") - 1) + "…"
+    expect(chat.locator("#messages .chat .msg").last).to_have_text(long_reply, timeout=15_000)
+    assert chat.get_by_text("kernel heard: None").count() == 0
     chat.screenshot(path=str(ARTIFACTS / "e2e-chat.png"))
     return message
 
@@ -349,7 +434,23 @@ def check_event_log_view(page: Any, message: str) -> None:
     expect(page.locator(".wslearn-event-log").first).to_contain_text(message, timeout=15_000)
 
 
-def test_start_here_notebook_in_jupyterlab(lab: Lab) -> None:
+def check_chat_frame_left_the_focus(page: Any) -> None:
+    """The chat page in notebook 00's IFrame connects while later cells run; it must not take
+    the keyboard (every Shift+Enter would go into the chat box)."""
+    page.frame_locator("iframe").first.locator("#status.open").wait_for(timeout=30_000)
+    assert page.evaluate("document.activeElement.tagName") != "IFRAME", "the chat IFrame took the focus"
+
+
+def check_start_here(page: Any, context: Any, lab: Lab) -> None:
+    """What notebook 00 promises beyond running cleanly."""
+    check_accept_key_widget(page)
+    message = check_chat_through_proxy(context, lab, chat_href(page))
+    check_event_log_view(page, message)
+
+
+@pytest.fixture(scope="module")
+def browser_context(lab: Lab) -> Iterator[Any]:
+    """One headless Chromium for every notebook."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -357,18 +458,56 @@ def test_start_here_notebook_in_jupyterlab(lab: Lab) -> None:
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             context.set_default_timeout(30_000)
-            page = open_notebook(context, lab)
-            try:
-                run_all_cells(page)
-                saved = save_and_read(page, lab.root / NOTEBOOK)
-                assert not errors_in(saved), "\n\n".join(errors_in(saved))
-                assert page.get_by_text("Error displaying widget").count() == 0
-                check_accept_key_widget(page)
-                message = check_chat_through_proxy(context, lab, chat_href(page))
-                check_event_log_view(page, message)
-                saved_text = json.dumps(save_and_read(page, lab.root / NOTEBOOK))
-                assert lab.token not in saved_text, "the Jupyter token leaked into the notebook"
-            finally:
-                page.screenshot(path=str(ARTIFACTS / "e2e-notebook.png"), full_page=True)
+            yield context
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_times(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After the last notebook: each notebook's time in the browser, on the terminal and in a file."""
+    started = time.monotonic()
+    yield
+    if not TIMES:
+        return
+    lines = [f"{name}: {seconds:.1f} s" for name, seconds in TIMES.items()]
+    lines.append(
+        f"{len(TIMES)} notebook(s) in {sum(TIMES.values()):.1f} s; {time.monotonic() - started:.1f} s in all"
+    )
+    (ARTIFACTS / "e2e-times.txt").write_text("\n".join(lines) + "\n")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_sep("-", "notebooks in JupyterLab")
+            for line in lines:
+                reporter.write_line(line)
+
+
+def test_the_course_starts_here() -> None:
+    assert START_HERE in NOTEBOOKS
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[Path(name).name for name in NOTEBOOKS])
+def test_notebook_in_jupyterlab(lab: Lab, browser_context: Any, notebook: str) -> None:
+    started = time.monotonic()
+    page = open_notebook(browser_context, lab, notebook)
+    try:
+        run_all_cells(page)
+        wait_for_widgets(page)
+        if notebook == START_HERE:
+            check_chat_frame_left_the_focus(page)  # before anything clicks into the notebook
+        saved = save_and_read(page, lab.root / notebook)
+        assert not errors_in(saved), "\n\n".join(errors_in(saved))
+        check_widgets_rendered(page, saved)
+        if notebook == START_HERE:
+            check_start_here(page, browser_context, lab)
+            saved = save_and_read(page, lab.root / notebook)
+        assert lab.token not in json.dumps(saved), "the Jupyter token leaked into the notebook"
+    finally:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(ARTIFACTS / f"e2e-{Path(notebook).stem}.png"), full_page=True)
+        page.close()
+        shut_down_kernel(lab, notebook)
+        TIMES[notebook] = time.monotonic() - started

@@ -173,7 +173,8 @@ def fake_jupyter() -> Iterator[int]:
 def kernel_environ(runtime: Path, jupyter_port: int, token: str) -> dict[str, str]:
     info = {"pid": 4321, "port": jupyter_port, "base_url": "/", "token": token}
     (runtime / "jpserver-4321.json").write_text(json.dumps(info))
-    return {"JPY_PARENT_PID": "4321", "JUPYTER_RUNTIME_DIR": str(runtime)}
+    # The prefix makes it a hub's single-user server, whose browsers use the proxy.
+    return {"JPY_PARENT_PID": "4321", "JUPYTER_RUNTIME_DIR": str(runtime), "JUPYTERHUB_SERVICE_PREFIX": "/"}
 
 
 def test_proxy_probe_with_the_servers_token(
@@ -243,15 +244,25 @@ def test_doctor_inside_a_real_jupyter_server(tmp_path: Path) -> None:
             server.stop()
             """
         )
-        kernel_env = {**env, "JPY_PARENT_PID": str(jupyter.pid)}
+        # As a hub's single-user server (the prefix is set): the browser goes through the proxy.
+        hub_env = {**env, "JPY_PARENT_PID": str(jupyter.pid), "JUPYTERHUB_SERVICE_PREFIX": "/"}
         done = subprocess.run(
-            [sys.executable, "-c", script], env=kernel_env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-c", script], env=hub_env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        port, server_line, demo_line = done.stdout.splitlines()
+        assert server_line.startswith("base_url /")
+        assert demo_line == f"browser URL /proxy/{port}/ (answered HTTP 200 through the proxy)"
+        assert "t0ken" not in done.stdout
+        # Started on this machine: the browser is here too and uses the server's own address.
+        local_env = {**env, "JPY_PARENT_PID": str(jupyter.pid)}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=local_env, capture_output=True, text=True, timeout=60
         )
         assert done.returncode == 0, done.stderr
         port, server_line, demo_line = done.stdout.splitlines()
         assert server_line.startswith("base_url /, port ")
-        assert demo_line == f"browser URL /proxy/{port}/ (answered HTTP 200 through the proxy)"
-        assert "t0ken" not in done.stdout
+        assert demo_line == f"browser URL http://127.0.0.1:{port}/"
     finally:
         jupyter.terminate()
         try:

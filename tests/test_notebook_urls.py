@@ -70,7 +70,23 @@ def test_local_jupyter_server_found_through_the_kernels_parent(tmp_path: Path, w
     assert urls.find_jupyter_server(environ) == urls.JupyterServer(
         "/lab-here/", 8888, "Jupyter server info file"
     )
-    assert urls.browser_url(8765, "/chat", environ=environ) == "/lab-here/proxy/8765/chat"
+    # JupyterLab on this machine: the browser is here too, and reaches the server directly
+    # (through the proxy it would see 1005 instead of the server's 1001 when the server stops).
+    assert urls.browser_url(8765, "/chat", environ=environ) == "http://127.0.0.1:8765/chat"
+    assert urls.page_link(8765, environ=environ).url == "http://127.0.0.1:8765/"
+
+
+def test_binder_without_a_prefix_variable_uses_the_servers_base_url(tmp_path: Path, with_proxy: None) -> None:
+    environ = server_file(tmp_path, 4321, port=8888, base_url="/binder/x/")
+    environ["BINDER_LAUNCH_HOST"] = "https://mybinder.org/"
+    assert urls.on_a_hub(environ)
+    assert urls.browser_url(8765, "/chat", environ=environ) == "/binder/x/proxy/8765/chat"
+
+
+def test_a_local_server_can_ask_for_the_proxy(tmp_path: Path, with_proxy: None) -> None:
+    environ = server_file(tmp_path, 4321, port=8888, base_url="/lab-here/")
+    environ[urls.OVERRIDE_VARIABLE] = "proxy"  # the browser is on another machine (a container)
+    assert urls.browser_url(8765, environ=environ) == "/lab-here/proxy/8765/"
 
 
 def test_hub_prefix_wins_over_the_server_file(tmp_path: Path, with_proxy: None) -> None:

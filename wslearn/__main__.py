@@ -1,4 +1,5 @@
-"""``python -m wslearn serve | connect | check``: the demo server, a wscat-like client, a report card."""
+"""``python -m wslearn course | serve | connect | check``: your copy of the course, the demo server,
+a wscat-like client, a report card."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ USAGE = """\
 usage: python -m wslearn COMMAND [options]
 
 commands:
+  course   copy the course notebooks into ./wslearn-course and open JupyterLab there
   serve    run the demo server (echo, push, heartbeats, chat, browser page)
   connect  a terminal client: each line you type is sent as a text message
   check    grade a WebSocket echo server against RFC 6455, case by case
@@ -22,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, end="")
         return 0 if args else 2
     command, rest = args[0], args[1:]
+    if command == "course":
+        from .course import course_main
+
+        return course_main(rest)
     if command == "serve":
         from .demo.cli import serve_main
 

@@ -182,10 +182,24 @@ class EventLog:
 
         return unsubscribe
 
-    def events(self) -> list[LogEvent]:
-        """A copy of the stored events, oldest first."""
+    def events(self, conn_id: int | None = None) -> list[LogEvent]:
+        """A copy of the stored events, oldest first; only connection ``conn_id``'s if given."""
         with self._lock:
-            return list(self._events)
+            events = list(self._events)
+        return events if conn_id is None else [event for event in events if event.conn_id == conn_id]
+
+    def connection_with_key(self, key: str) -> int | None:
+        """The id of the connection whose opening handshake carried ``Sec-WebSocket-Key: key``.
+
+        A client picks a fresh random key for every connection (RFC 6455 §4.1), so the key
+        names one connection in the logs of both ends, although each end numbers its
+        connections its own way. ``None`` when no stored handshake has that key.
+        """
+        wanted = key.strip().encode("latin-1", errors="replace")
+        for event in self.events():
+            if event.kind == "handshake" and _header_value(event.raw, b"sec-websocket-key") == wanted:
+                return event.conn_id
+        return None
 
     def clear(self) -> None:
         with self._lock:
@@ -239,6 +253,16 @@ def redact_http(raw: bytes) -> bytes:
             fields.append(line)
     clean_head = "\r\n".join([first, *fields]).encode("latin-1")
     return clean_head + blank + body
+
+
+def _header_value(raw: bytes, name: bytes) -> bytes | None:
+    """The value of header ``name`` (lower case) in the head of an HTTP message, or None."""
+    head = raw.partition(b"\r\n\r\n")[0]
+    for line in head.split(b"\r\n")[1:]:
+        field, colon, value = line.partition(b":")
+        if colon and field.strip().lower() == name:
+            return value.strip()
+    return None
 
 
 def frame_preview(frame: Frame) -> str:

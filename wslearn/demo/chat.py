@@ -54,10 +54,10 @@ from wslearn.errors import ConnectionClosed
 if TYPE_CHECKING:
     from wslearn.aio.connection import WebSocket
 
-__all__ = ["NOTICES_SUBPROTOCOL", "ChatRoom"]
+__all__ = ["MAX_CHAT_TEXT", "NOTICES_SUBPROTOCOL", "ChatRoom"]
 
 NOTICES_SUBPROTOCOL = "superchat"
-MAX_CHAT_TEXT = 4096
+MAX_CHAT_TEXT = 4096  # characters in one chat message; a longer one gets an "error" notice
 _EXAMPLE = '{"uid": "3", "msg": "hi"}'
 
 

@@ -34,6 +34,7 @@ from wslearn.aio import connect
 from wslearn.aio.connection import WebSocket
 from wslearn.errors import ConnectionClosed
 from wslearn.eventlog import EventLog
+from wslearn.handshake import Request, Response
 from wslearn.notebook.runner import call_on_loop
 
 __all__ = ["SyncClient", "run"]
@@ -127,6 +128,16 @@ class SyncClient:
     @property
     def subprotocol(self) -> str | None:
         return self.ws.subprotocol
+
+    @property
+    def request(self) -> Request | None:
+        """The opening handshake this client sent (RFC 6455 §4.1), with its ``Sec-WebSocket-Key``."""
+        return self.ws.request
+
+    @property
+    def response(self) -> Response | None:
+        """The server's ``101 Switching Protocols`` answer (RFC 6455 §4.2.2)."""
+        return self.ws.response
 
     @property
     def closed(self) -> ConnectionClosed | None:

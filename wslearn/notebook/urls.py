@@ -8,15 +8,20 @@ HTTP/1.1 GET, so an HTTP proxy can forward it).
 
 So there are two answers:
 
-* ``http://127.0.0.1:PORT/`` when the notebook is not served by a Jupyter server we can find
-  (plain Python, a headless test run, an editor that starts its own kernel);
-* ``{base_url}proxy/PORT/`` when it is, and jupyter-server-proxy is installed. This is a path
+* ``http://127.0.0.1:PORT/`` when the browser runs on this machine: plain Python, a headless
+  test run, and JupyterLab started on your own computer. The browser then talks to our server
+  itself, and sees exactly what the server sends (a relay in between may not: when our server
+  closes with 1001, a browser behind jupyter-server-proxy is told 1005, "no status code");
+* ``{base_url}proxy/PORT/`` on JupyterHub or Binder (``JUPYTERHUB_SERVICE_PREFIX`` or Binder's
+  ``BINDER_*`` variables are set), when jupyter-server-proxy is installed. This is a path
   without a host: a link or an IFrame ``src`` resolves it against the page showing the notebook,
   so it works whatever host name the browser used, and the browser sends its Jupyter login cookie.
 
 ``base_url`` is ``JUPYTERHUB_SERVICE_PREFIX`` under JupyterHub/Binder, otherwise the ``base_url``
 of the Jupyter server that started this kernel (its ``jpserver-PID.json`` file, found through
-``JPY_PARENT_PID``). Set ``WSLEARN_BROWSER_URLS=direct`` (or ``proxy``) to override the choice.
+``JPY_PARENT_PID``). Set ``WSLEARN_BROWSER_URLS=proxy`` when your browser runs on another machine
+than a Jupyter server you started yourself (a container, an SSH tunnel), or ``direct`` to force
+the direct URL.
 """
 
 from __future__ import annotations
@@ -154,7 +159,15 @@ def _use_proxy(via: Via, server: JupyterServer | None, environ: Mapping[str, str
         return True
     if choice == "direct":
         return False
-    return server is not None and has_server_proxy()
+    return on_a_hub(environ) and has_server_proxy()
+
+
+def on_a_hub(environ: Mapping[str, str] | None = None) -> bool:
+    """Is this kernel served by JupyterHub or Binder, so that the browser runs elsewhere?"""
+    environ = os.environ if environ is None else environ
+    return bool(environ.get("JUPYTERHUB_SERVICE_PREFIX")) or any(
+        name.startswith("BINDER_") for name in environ
+    )
 
 
 def _runtime_dir(environ: Mapping[str, str]) -> Path:

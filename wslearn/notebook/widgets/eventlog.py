@@ -13,11 +13,14 @@ import ipywidgets as widgets
 
 from wslearn.eventlog import EventLog, LogEvent
 
-from .common import esc
+from .common import Views, esc
 
 
-class EventLogView(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
+class EventLogView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
     """A table of the last ``rows`` events of ``log``, updated live from any thread.
+
+    ``str(view)`` is the same table as text, one event a line; ``view._repr_html_()`` is a
+    static copy of the table (what GitHub and nbviewer show).
 
     One live view per log: showing a new view of the same log (re-running a cell)
     detaches the previous one, so nothing keeps updating a widget no one sees.
@@ -63,9 +66,21 @@ class EventLogView(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no typ
         """Redraw the table now (safe from any thread)."""
         with self._drawing:  # one redraw at a time, so an older picture never wins
             with self._lock:
-                self._timer = None
-                events = list(self._events)
-            self.table.value = events_html(events, total=len(self.event_log))
+                timer, self._timer = self._timer, None
+            if timer is not None and timer is not threading.current_thread():
+                timer.cancel()  # called directly: this redraw shows what the timer would have
+            self.table.value = self.html()
+
+    def shown(self) -> list[LogEvent]:
+        """The events the view holds now (the last ``rows``), oldest first."""
+        with self._lock:
+            return list(self._events)
+
+    def text(self) -> str:
+        return events_text(self.shown(), total=len(self.event_log))
+
+    def html(self) -> str:
+        return events_html(self.shown(), total=len(self.event_log))
 
     def clear(self) -> None:
         """Empty the log and the view."""
@@ -87,6 +102,14 @@ class EventLogView(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no typ
     def close(self) -> None:
         self.detach()
         super().close()
+
+
+def events_text(events: list[LogEvent], *, total: int | None = None) -> str:
+    """Events as text, one line each (see :meth:`LogEvent.__str__`)."""
+    if not events:
+        return "No events yet: connect a client."
+    shown = [f"last {len(events)} of {total} events"] if total and total > len(events) else []
+    return "\n".join([*shown, *(str(event) for event in events)])
 
 
 def events_html(events: list[LogEvent], *, total: int | None = None) -> str:
