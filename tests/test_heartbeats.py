@@ -182,7 +182,7 @@ def test_the_widget_follows_its_connection_from_the_server_thread(demo) -> None:
 def test_the_lab_measures_a_freeze_with_the_chosen_timers() -> None:
     from wslearn.notebook.widgets import HeartbeatLab
 
-    lab = HeartbeatLab(ping_interval=0.2, ping_timeout=0.3, duration=0.5)
+    lab = HeartbeatLab(ping_interval=0.2, ping_timeout=0.3, duration=1.5)  # several pings, even under load
     try:
         lab.interval.value, lab.timeout.value = 0.3, 0.2
         lab.start("freeze", wait=True)
