@@ -284,7 +284,7 @@ def _show(text: str, limit: int = 60) -> str:
 def _check_request_start(first_bytes: bytes) -> None:
     """Fail at once, not after 8 KiB, when the bytes cannot be the start of a request."""
     if first_bytes and not _TOKEN.match(first_bytes[:1].decode("latin-1")):
-        got = _show(first_bytes.decode("latin-1"))
+        got = _show(redact_target(first_bytes.decode("latin-1")))
         hint = " (a TLS handshake: wss:// sent to a ws:// server?)" if first_bytes[0] == 0x16 else ""
         raise _BadHTTP(f"a request starts with a method such as GET; got {got}{hint}")
 
@@ -320,14 +320,23 @@ def _parse_header_lines(lines: list[str]) -> Headers:
             raise _BadHTTP(f"line {number} starts with whitespace (obsolete folding, RFC 9112 §5.2)")
         name, colon, value = line.partition(":")
         if not colon:
-            raise _BadHTTP(f"line {number} is not 'Name: value'; got {_show(line)}")
+            raise _BadHTTP(f"line {number} is not 'Name: value'; got {_show_unless_secret(line)}")
         if not _TOKEN.fullmatch(name):
-            raise _BadHTTP(f"{_show(name)} on line {number} is not a valid header name")
+            raise _BadHTTP(f"{_show_unless_secret(name)} on line {number} is not a valid header name")
         value = value.strip(" \t")
         if not _FIELD_VALUE.fullmatch(value):
-            raise _BadHTTP(f"the value of {name} contains a control character: {_show(value)}")
+            shown = "(a credential: not shown)" if name.lower() in SECRET_HEADERS else _show(value)
+            raise _BadHTTP(f"the value of {name} contains a control character: {shown}")
         headers.add(name, value)
     return headers
+
+
+def _show_unless_secret(line: str) -> str:
+    """:func:`_show`, except for a line that starts like a credential header: an error
+    answer quotes what it refuses, and must not hand a credential back (or into a log)."""
+    if line.lstrip().lower().startswith(tuple(SECRET_HEADERS)):
+        return "a line that starts like a credential header (not shown)"
+    return _show(redact_target(line))
 
 
 def _content_length(headers: Headers) -> int | None:
@@ -369,9 +378,8 @@ class Request:
             request_line, header_lines, consumed = section
             match = _REQUEST_LINE.fullmatch(request_line)
             if match is None:
-                raise _BadHTTP(
-                    f"the request line must be 'METHOD target HTTP/1.1'; got {_show(request_line)}"
-                )
+                got = _show(redact_target(request_line))
+                raise _BadHTTP(f"the request line must be 'METHOD target HTTP/1.1'; got {got}")
             method, target, version = match.groups()
             return cls(method, target, version, _parse_header_lines(header_lines)), consumed
         except _TooBig as exc:

@@ -61,8 +61,8 @@ from dataclasses import dataclass
 from typing import cast
 
 from wslearn.errors import ConnectionClosed
-from wslearn.eventlog import Direction, EventLog
-from wslearn.frames import Close, CloseCode, Frame
+from wslearn.eventlog import REDACTED, Direction, EventLog
+from wslearn.frames import Close, CloseCode, Frame, Opcode
 from wslearn.handshake import Request, Response
 from wslearn.protocol import (
     CloseReceived,
@@ -92,13 +92,35 @@ def next_connection_id() -> int:
     return next(_connection_ids)
 
 
-def frame_tracer(event_log: EventLog | None, conn_id: int) -> Trace | None:
-    """A ``trace`` callback for :class:`Protocol` that writes every frame to ``event_log``."""
+def frame_tracer(
+    event_log: EventLog | None, conn_id: int, *, secret_first_message: bool = False
+) -> Trace | None:
+    """A ``trace`` callback for :class:`Protocol` that writes every frame to ``event_log``.
+
+    With ``secret_first_message`` the first message received is a credential (an auth
+    message): its frames are logged with their headers and sizes, never their payload.
+    """
     if event_log is None:
         return None
     log = event_log
+    secret = secret_first_message  # still inside the first message received?
 
     def trace(direction: str, frame: Frame, raw: bytes) -> None:
+        nonlocal secret
+        if secret and direction == "in" and frame.opcode <= Opcode.BINARY:  # a data frame
+            secret = not frame.fin
+            header = raw[: len(raw) - len(frame.payload)]
+            log.record(
+                conn_id,
+                "in",
+                "frame",
+                opcode=frame.opcode.name,
+                length=len(frame.payload),
+                masked=frame.masking_key is not None,
+                preview=REDACTED,
+                raw=header,
+            )
+            return
         log.record_frame(conn_id, cast(Direction, direction), frame, raw)
 
     return trace

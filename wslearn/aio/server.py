@@ -71,6 +71,7 @@ class ServerSettings:
     event_log: EventLog | None = None
     handshake_timeout: float = 10
     close_timeout: float = 5
+    secret_first_message: bool = False
 
 
 async def serve(
@@ -89,8 +90,13 @@ async def serve(
     event_log: EventLog | None = None,
     handshake_timeout: float = 10,
     close_timeout: float = 5,
+    secret_first_message: bool = False,
 ) -> Server:
-    """Start a WebSocket server; port 0 picks a free port (see ``server.port``)."""
+    """Start a WebSocket server; port 0 picks a free port (see ``server.port``).
+
+    ``secret_first_message=True``: each client's first message is a credential (an auth
+    message), so the event log records its size and never its text.
+    """
     settings = ServerSettings(
         subprotocols=tuple(subprotocols),
         origin_allowed=origin_allowed,
@@ -102,6 +108,7 @@ async def serve(
         event_log=event_log,
         handshake_timeout=handshake_timeout,
         close_timeout=close_timeout,
+        secret_first_message=secret_first_message,
     )
     server = Server(handler, settings, secure=ssl is not None)
     await server._listen(host, port, ssl)
@@ -237,7 +244,9 @@ class Server:
             subprotocols=self.settings.subprotocols,
             origin_allowed=self.settings.origin_allowed,
             max_message_size=self.settings.max_message_size,
-            trace=frame_tracer(self.settings.event_log, conn_id),
+            trace=frame_tracer(
+                self.settings.event_log, conn_id, secret_first_message=self.settings.secret_first_message
+            ),
         )
         events = await self._opening_handshake(conn_id, protocol, reader, writer)
         if events is None:
