@@ -300,7 +300,7 @@ class WebSocket:
         item = self._outgoing(message)
         if self._can_write_now():
             self._write_whole(item)
-            await self._writer.drain()
+            await self._drain()
             return
         while self._outbox_full():
             await self._wait_for_room()
@@ -347,6 +347,18 @@ class WebSocket:
             self._writer_task is None and self._writer.transport.get_write_buffer_size() <= self._high_water
         )
 
+    async def _drain(self) -> None:
+        """``writer.drain()``, but a socket that broke under the write (reset by the peer)
+        raises :class:`ConnectionClosed` like any other end of the connection: a handler
+        written to catch ConnectionClosed is enough. The reader sees the end and cleans up."""
+        try:
+            await self._writer.drain()
+        except (ConnectionError, OSError) as exc:
+            if self.protocol.closed is not None:
+                raise self.protocol.closed from None
+            reason = f"the connection broke while sending ({exc.strerror or type(exc).__name__})"
+            raise ConnectionClosed(CloseCode.ABNORMAL_CLOSURE, reason, "nobody") from None
+
     def _outbox_full(self) -> bool:
         return self._outbox is not None and len(self._outbox) >= self.max_queue
 
@@ -375,6 +387,8 @@ class WebSocket:
             message = bytes(message)
         if not isinstance(message, (str, bytes)):
             raise TypeError(f"a message is str (text) or bytes (binary), not {type(message).__name__}")
+        if isinstance(message, str) and not message.isascii():
+            _check_encodable(message)  # here, not in the writer task, which would die of it
         self._check_can_send()
         return message
 
@@ -674,6 +688,18 @@ class WebSocket:
     def _log(self, direction: Direction, kind: str, *, preview: str) -> None:
         if self.event_log is not None:
             self.event_log.record(self.id, direction, kind, preview=preview)
+
+
+def _check_encodable(text: str) -> None:
+    """A text message is UTF-8 on the wire (RFC 6455 §5.6): a ``str`` with a lone surrogate
+    (``"\ud800"``, e.g. from JSON) has no UTF-8 form. ValueError, naming where it is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        raise ValueError(
+            f"a text message must be valid Unicode: lone surrogate U+{code:04X} at position {exc.start}"
+        ) from None
 
 
 def _wake(waiter: asyncio.Future[None] | None) -> None:
