@@ -52,9 +52,13 @@ __all__ = [
     "build_accept_response",
     "build_error_response",
     "build_request",
+    "check_host",
     "check_request",
     "check_response",
     "generate_key",
+    "host_allowed",
+    "host_name",
+    "is_loopback",
     "offered_subprotocols",
     "parse_header_tokens",
     "redact_target",
@@ -639,6 +643,74 @@ def _check_origin(req: Request, origin_allowed: Callable[[str | None], bool] | N
     if origin is None:
         raise HandshakeError(403, "this server refuses requests without an Origin header")
     raise HandshakeError(403, f"Origin {_show(origin)} is not allowed by this server")
+
+
+# --- Server side: whose name is in Host? (DNS rebinding, RFC 6455 §10.2) --------------
+# A page on evil.example can make its own name resolve to 127.0.0.1 ("DNS rebinding"): the
+# browser then lets it talk to a server on this machine, and calls that same-origin. Its
+# requests still carry "Host: evil.example:PORT", so a server on loopback answers only
+# the names it is known by, as Jupyter Server does.
+
+
+def host_name(host_header: str) -> str | None:
+    """The name in a Host header, lowercased, without port or final dot: ``"[::1]:8765"`` →
+    ``"::1"``, ``"Example.ORG.:80"`` → ``"example.org"``; None when it is not host[:port]."""
+    from urllib.parse import urlsplit  # here, not at the top: only servers need it
+
+    try:
+        parts = urlsplit(f"//{host_header}")
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    if not parts.hostname or parts.username is not None or "/" in host_header:
+        return None
+    return parts.hostname.lower().rstrip(".")
+
+
+def is_loopback(name: str) -> bool:
+    """``localhost`` and its subdomains (RFC 6761 §6.3), 127.0.0.0/8 and ``::1``."""
+    import ipaddress
+
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def host_allowed(host_header: str | None, allowed_hosts: Iterable[str] = ()) -> bool:
+    """Is the Host header a loopback name or one of ``allowed_hosts``?
+
+    Entries are names (``"hub.example.org"``), ``".example.org"`` for that domain and
+    every subdomain, or ``"*"`` for any name; ports are not compared.
+    """
+    name = host_name(host_header) if host_header is not None else None
+    if name is None:
+        return False
+    if is_loopback(name):
+        return True
+    for entry in allowed_hosts:
+        entry = entry.lower().rstrip(".")
+        if entry == "*" or entry == name or (entry.startswith(".") and f".{name}".endswith(entry)):
+            return True
+    return False
+
+
+def check_host(req: Request, allowed_hosts: Sequence[str] = ()) -> None:
+    """Raise HandshakeError(403) unless :func:`host_allowed` (DNS rebinding protection);
+    400 when Host is missing or repeated (RFC 9112 §3.2)."""
+    _check_host(req)
+    host = req.headers.get("Host")
+    if host_allowed(host, allowed_hosts):
+        return
+    also = f" and {', '.join(allowed_hosts)}" if allowed_hosts else ""
+    raise HandshakeError(
+        403,
+        f"Host {_show(host or '')} is not a name of this server. It answers localhost, 127.0.0.1"
+        f" and [::1]{also}: a page that renames itself to this machine (DNS rebinding) still"
+        " sends its own name. If you reach this server by another name, add it to allowed_hosts.",
+    )
 
 
 # --- Server side: answering (RFC 6455 §4.2.2) ----------------------------------------

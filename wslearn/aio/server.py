@@ -44,7 +44,14 @@ from typing import Any
 from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.eventlog import Direction, EventLog
 from wslearn.frames import CloseCode
-from wslearn.handshake import Request, Response, build_error_response, parse_header_tokens
+from wslearn.handshake import (
+    Request,
+    Response,
+    build_error_response,
+    check_host,
+    is_loopback,
+    parse_header_tokens,
+)
 from wslearn.protocol import Event, HandshakeRejected, Protocol, RequestReceived, Role
 
 from .connection import READ_SIZE, WebSocket, frame_tracer, next_connection_id
@@ -72,6 +79,7 @@ class ServerSettings:
     handshake_timeout: float = 10
     close_timeout: float = 5
     secret_first_message: bool = False
+    allowed_hosts: tuple[str, ...] = ()
 
 
 async def serve(
@@ -91,11 +99,18 @@ async def serve(
     handshake_timeout: float = 10,
     close_timeout: float = 5,
     secret_first_message: bool = False,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> Server:
     """Start a WebSocket server; port 0 picks a free port (see ``server.port``).
 
     ``secret_first_message=True``: each client's first message is a credential (an auth
     message), so the event log records its size and never its text.
+
+    ``allowed_hosts``: the names (besides loopback ones) this server answers in the Host
+    header; any other gets 403, against DNS rebinding (see
+    :func:`wslearn.handshake.host_allowed`). By default, a server on a loopback address
+    answers only loopback names, and a server on any other address every name (it was
+    asked to be reachable from other machines), as Jupyter Server does.
     """
     settings = ServerSettings(
         subprotocols=tuple(subprotocols),
@@ -109,10 +124,16 @@ async def serve(
         handshake_timeout=handshake_timeout,
         close_timeout=close_timeout,
         secret_first_message=secret_first_message,
+        allowed_hosts=tuple(allowed_hosts) if allowed_hosts is not None else default_allowed_hosts(host),
     )
     server = Server(handler, settings, secure=ssl is not None)
     await server._listen(host, port, ssl)
     return server
+
+
+def default_allowed_hosts(bind_address: str) -> tuple[str, ...]:
+    """No other name on a loopback address; any name on another address."""
+    return () if is_loopback(bind_address.lower().strip("[]")) else ("*",)
 
 
 class Server:
@@ -303,6 +324,12 @@ class Server:
         assert protocol.request is not None
         upgrade = isinstance(event, RequestReceived)
         self._log_http(conn_id, "in", protocol.request.serialize(), kind="handshake" if upgrade else "http")
+        try:  # before anything else answers: a page or a socket, for its own names only
+            check_host(protocol.request, self.settings.allowed_hosts)
+        except HandshakeError as error:
+            protocol.data_to_send()  # drop the core's answer, if it queued one
+            self._send_http(conn_id, build_error_response(error).serialize(), writer)
+            return None
         # process_request sees every request first, upgrade or not (a page at "/", a 404,
         # a 401); when it answers, its answer replaces the core's verdict.
         answer = await self._process_request(protocol.request)

@@ -50,6 +50,7 @@ class DemoOptions:
     ping_timeout: float | None = 20.0  # no Pong in time: close 1011
     max_message_size: int = 2**20
     allowed_origins: tuple[str, ...] = ()  # besides no Origin and same-host ("*": any)
+    allowed_hosts: tuple[str, ...] | None = None  # Host names besides loopback; None: serve()'s default
     basic_auth: tuple[str, str] | None = None  # (user, password)
     bearer_token: str | None = None
     cookie: tuple[str, str] | None = None  # (name, value)
@@ -59,6 +60,8 @@ class DemoOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allowed_origins", tuple(self.allowed_origins))
+        if self.allowed_hosts is not None:
+            object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
         for name in ("basic_auth", "cookie"):
             value = getattr(self, name)
             if value is not None:
@@ -166,6 +169,7 @@ class DemoServer:
             "ping_timeout": self.options.ping_timeout,
             "max_message_size": self.options.max_message_size,
             "event_log": event_log,
+            "allowed_hosts": self.options.allowed_hosts,
             # The auth message is a credential: the event log shows its size, never its text.
             "secret_first_message": self.options.message_token is not None,
         }
