@@ -56,6 +56,7 @@ __all__ = [
     "check_request",
     "check_response",
     "generate_key",
+    "head_ends_in",
     "host_allowed",
     "host_name",
     "is_loopback",
@@ -270,6 +271,16 @@ def _tokens(headers: Headers, name: str) -> list[str]:
 _END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
 _REQUEST_LINE = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) (HTTP/\d\.\d)")
 _STATUS_LINE = re.compile(r"(HTTP/\d\.\d) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
+
+
+def head_ends_in(data: Bytes, start: int = 0) -> bool:
+    """Does the empty line that ends a header section appear in ``data`` from ``start`` on?
+
+    A reader that receives the head in pieces calls this with ``start`` a few bytes before
+    the new ones (3: ``"\r\n\r"`` may end the old bytes), so a head sent one byte at a
+    time costs time in proportion to its size, not to its size squared.
+    """
+    return _END_OF_HEADERS.search(data, start) is not None
 
 
 class _BadHTTP(Exception):
