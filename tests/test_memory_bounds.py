@@ -6,14 +6,22 @@ counts.
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
 import time
 from typing import Any
 
+import psutil
 import pytest
 
 from wslearn import handshake
+from wslearn.frames import Frame, Opcode, serialize_frame
 from wslearn.handshake import build_request, generate_key
 from wslearn.protocol import HandshakeRejected, Protocol, RequestReceived, Role
+
+TIMEOUT = 10
 
 # --- Slow handshakes: the head is searched only where new bytes arrived ---------------------
 
@@ -64,3 +72,97 @@ def test_non_http_is_still_refused_at_the_first_byte() -> None:
     server.receive_data(b"\x16")  # a TLS ClientHello starts with 0x16
     [event] = server.events_received()
     assert isinstance(event, HandshakeRejected) and "TLS" in event.error.reason
+
+
+# --- A server in a child process, whose memory we watch -------------------------------------
+
+SERVER_SCRIPT = """
+import asyncio, json, sys
+from wslearn.aio import serve
+from wslearn.demo import demo_server
+
+async def main():
+    options = json.loads(sys.argv[1])
+    serve_options = options.pop("serve", {})
+    app = demo_server(**options)
+    server = await serve(**{**app.serve_kwargs(), **serve_options}, port=0)
+    print(server.port, flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+class ChildServer:
+    """``python -c SERVER_SCRIPT``: the demo server with ``options``; ``.rss()`` in bytes."""
+
+    def __init__(self, **options: Any) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVER_SCRIPT, json.dumps(options)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.port = int(self.process.stdout.readline())
+        self.ps = psutil.Process(self.process.pid)
+
+    def rss(self) -> int:
+        return int(self.ps.memory_info().rss)
+
+    def cpu(self) -> float:
+        times = self.ps.cpu_times()
+        return float(times.user + times.system)
+
+    def __enter__(self) -> ChildServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.process.kill()
+        self.process.wait(TIMEOUT)
+
+
+def raw_upgrade(port: int, path: str = "/ws", *, receive_buffer: int | None = 4096) -> socket.socket:
+    """A client that completes the handshake and then reads nothing (small receive buffer)."""
+    sock = socket.socket()
+    if receive_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.settimeout(TIMEOUT)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(build_request(f"127.0.0.1:{port}", path, key=generate_key()).serialize())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def flood(sock: socket.socket, data: bytes, seconds: float, limit: int) -> int:
+    """Send ``data`` again and again for ``seconds`` (or ``limit`` bytes); returns bytes sent.
+    Stops early when the server stops reading (our send would block)."""
+    sock.settimeout(0.5)
+    sent = 0
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline and sent < limit:
+            sock.sendall(data)
+            sent += len(data)
+    except TimeoutError:
+        pass
+    return sent
+
+
+MIB = 2**20
+
+
+def test_a_ping_flood_from_a_client_that_never_reads_stays_flat() -> None:
+    """Before: the pongs piled up in the server's send buffer, 429 MB in 40 s."""
+    ping = serialize_frame(Frame(Opcode.PING, b"p" * 125, masking_key=b"mask"))
+    with ChildServer(ping_interval=None) as server:
+        sock = raw_upgrade(server.port)
+        before = server.rss()
+        sent = flood(sock, ping * 8000, seconds=4, limit=400 * MIB)
+        time.sleep(0.3)  # let the server handle what it read
+        grown = server.rss() - before
+        sock.close()
+    print(f"ping flood: {sent / MIB:.1f} MiB of pings sent, server grew {grown / MIB:.1f} MiB")
+    assert grown < 16 * MIB, (sent, grown)

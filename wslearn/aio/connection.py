@@ -41,6 +41,8 @@ Limits, so that one bad peer never costs more than its share:
   reading, so TCP flow control slows the peer down. (While it does not read, it sees no
   Pong either: a handler that never calls :meth:`recv` on a chatty peer ends up closed
   by the heartbeat.)
+* the reader stops reading while the pongs it sent wait in a send buffer above its
+  high-water mark, so what we owe a peer that floods pings and never reads stays bounded;
 * once the closing handshake starts, the TCP connection is closed after
   ``close_timeout`` seconds whatever the peer does.
 
@@ -52,6 +54,7 @@ their first message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -468,11 +471,13 @@ class WebSocket:
 
     # --- The one place that writes to the socket -------------------------------------
 
-    def _transmit(self) -> None:
-        """Write whatever the protocol has queued (whole frames) to the socket."""
+    def _transmit(self) -> bool:
+        """Write whatever the protocol has queued (whole frames) to the socket; True if
+        there was something."""
         data = self.protocol.data_to_send()
         if data and not self._writer.is_closing():
             self._writer.write(data)
+        return bool(data)
 
     def _write_whole(self, message: str | bytes) -> None:
         """One message in one frame, straight to the socket."""
@@ -539,14 +544,25 @@ class WebSocket:
                 else:
                     self._eof_received = True
                     self.protocol.receive_eof()
-                self._transmit()  # automatic Pongs, the answer to a Close frame
+                answered = self._transmit()  # automatic Pongs, the answer to a Close frame
                 await self._handle_events(self.protocol.events_received())
+                if answered:
+                    await self._wait_for_peer_to_read()
         except Exception:
             logger.exception("connection #%d: unexpected error while reading", self.id)
             self.protocol.receive_eof()
         finally:
             await self._close_tcp()
             self._finish()
+
+    async def _wait_for_peer_to_read(self) -> None:
+        """After answering (pongs, above all), stop reading while the answers wait unsent:
+        a peer that floods pings and never reads would otherwise grow our send buffer
+        forever. (Only after answers: two peers that both send a lot before reading must
+        not wait for each other.)"""
+        if self._writer.transport.get_write_buffer_size() > self._high_water:
+            with contextlib.suppress(ConnectionError, OSError):  # the next read sees the end
+                await self._writer.drain()
 
     async def _read(self) -> bytes:
         """Read what has arrived, ``b""`` at the end (used while closing)."""
