@@ -6,17 +6,21 @@ counts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
 import sys
 import time
+import tracemalloc
 from typing import Any
 
 import psutil
 import pytest
 
 from wslearn import handshake
+from wslearn.aio.connection import READ_SIZE
+from wslearn.assembler import MIN_FRAGMENT_COST, Message
 from wslearn.frames import Frame, Opcode, serialize_frame
 from wslearn.handshake import build_request, generate_key
 from wslearn.protocol import HandshakeRejected, Protocol, RequestReceived, Role
@@ -166,3 +170,79 @@ def test_a_ping_flood_from_a_client_that_never_reads_stays_flat() -> None:
         sock.close()
     print(f"ping flood: {sent / MIB:.1f} MiB of pings sent, server grew {grown / MIB:.1f} MiB")
     assert grown < 16 * MIB, (sent, grown)
+
+
+# --- Empty fragments: each one counts toward the limit ----------------------------------------
+
+
+def open_server(max_message_size: int) -> Protocol:
+    """A sans-I/O server connection in the OPEN state."""
+    server = Protocol(Role.SERVER, max_message_size=max_message_size)
+    server.receive_data(build_request("127.0.0.1", "/", key=generate_key()).serialize())
+    [event] = server.events_received()
+    assert isinstance(event, RequestReceived)
+    server.accept()
+    server.data_to_send()
+    return server
+
+
+def masked(opcode: Opcode, payload: bytes, *, fin: bool) -> bytes:
+    return serialize_frame(Frame(opcode, payload, fin, masking_key=b"\x01\x02\x03\x04"))
+
+
+def test_a_million_empty_fragments_cost_at_most_the_limit() -> None:
+    """Before: 113 MB held and growing, 1,066 MB at the final join, 5.4 s of CPU."""
+    limit = 2**20
+    server = open_server(limit)
+    frames_seen = []
+    server.trace = lambda direction, frame, raw: frames_seen.append(direction == "in")
+    attack = masked(Opcode.BINARY, b"", fin=False) + masked(Opcode.CONTINUATION, b"", fin=False) * 1_000_000
+    tracemalloc.start()
+    started = time.process_time()
+    for start in range(0, len(attack), READ_SIZE):
+        server.receive_data(attack[start : start + READ_SIZE])
+    cpu = time.process_time() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert server.closed is not None and server.closed.code == 1009, server.closed
+    received = sum(frames_seen)
+    assert received <= limit // MIN_FRAGMENT_COST + 1
+    assert peak < 2 * READ_SIZE + limit, peak  # what was read at once, and the message's share
+    print(f"1M empty fragments: 1009 after {received} frames, peak {peak / MIB:.2f} MiB, cpu {cpu:.2f} s")
+
+
+@pytest.mark.parametrize("opcode", [Opcode.TEXT, Opcode.BINARY])
+def test_autobahn_9_3_and_9_4_still_pass_with_a_16_mib_limit(opcode: Opcode) -> None:
+    """4 MiB in fragments of 64 bytes (Autobahn 9.3.1 / 9.4.1) and of 4 KiB (9.3.5 / 9.4.5)."""
+    payload = b"*" * (4 * MIB)
+    for size in (64, 4096):
+        server = open_server(16 * MIB)
+        pieces = [payload[i : i + size] for i in range(0, len(payload), size)]
+        wire = masked(opcode, pieces[0], fin=False)
+        wire += b"".join(masked(Opcode.CONTINUATION, piece, fin=False) for piece in pieces[1:-1])
+        wire += masked(Opcode.CONTINUATION, pieces[-1], fin=True)
+        for start in range(0, len(wire), READ_SIZE):
+            server.receive_data(wire[start : start + READ_SIZE])
+        [message] = server.events_received()
+        assert isinstance(message, Message)
+        assert message.data == (payload.decode() if opcode is Opcode.TEXT else payload)
+
+
+def test_empty_fragments_at_full_speed_hold_no_memory_in_the_server() -> None:
+    """The attack on a real server: a fragmented message that never ends, at full speed."""
+    attack = masked(Opcode.CONTINUATION, b"", fin=False) * 100_000
+    with ChildServer(ping_interval=None) as server:
+        before = server.rss()
+        sock = raw_upgrade(server.port, receive_buffer=None)
+        for _ in range(20):  # 20 messages of up to 100,000 empty fragments: each ends with 1009
+            sock.sendall(masked(Opcode.BINARY, b"", fin=False))
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # closed with 1009 mid-way
+                sock.sendall(attack)
+            close = sock.recv(4096)
+            assert close[:1] == b"\x88" and close[2:4] == (1009).to_bytes(2, "big"), close[:20]
+            sock.close()
+            sock = raw_upgrade(server.port, receive_buffer=None)
+        grown = server.rss() - before
+        sock.close()
+    print(f"20 never-ending messages of empty fragments: server grew {grown / MIB:.1f} MiB")
+    assert grown < 16 * MIB
