@@ -17,6 +17,7 @@ from typing import Any
 
 import psutil
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from wslearn import handshake
 from wslearn.aio.connection import READ_SIZE
@@ -246,3 +247,70 @@ def test_empty_fragments_at_full_speed_hold_no_memory_in_the_server() -> None:
         sock.close()
     print(f"20 never-ending messages of empty fragments: server grew {grown / MIB:.1f} MiB")
     assert grown < 16 * MIB
+
+
+# --- Messages never read: the inboxes share one memory budget ---------------------------------
+
+
+def never_read(port: int, clients: int, messages: int, size: int) -> list[socket.socket]:
+    """``clients`` connections to /ws that each send ``messages`` binary messages of ``size``
+    bytes and never read the echo: the handler blocks in send(), its inbox fills."""
+    frame = masked(Opcode.BINARY, b"m" * size, fin=True)
+    socks = [raw_upgrade(port) for _ in range(clients)]
+    for sock in socks:
+        sock.setblocking(False)
+    pending = {sock: frame * messages for sock in socks}
+    deadline = time.monotonic() + 15
+    last_progress = time.monotonic()
+    while pending and time.monotonic() < deadline:  # send what the server takes, to all at once
+        for sock, data in list(pending.items()):
+            try:
+                sent = sock.send(data[: 2**20])
+            except BlockingIOError:
+                continue
+            last_progress = time.monotonic()
+            if sent == len(data):
+                del pending[sock]
+            else:
+                pending[sock] = data[sent:]
+        if time.monotonic() - last_progress > 1:
+            break  # the server takes nothing more: it stopped reading every one of them
+        time.sleep(0.01)
+    return socks
+
+
+def settle(server: ChildServer, seconds: float = 1.0) -> int:
+    """The server's RSS once it has stopped growing (or after ``seconds``)."""
+    last = server.rss()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = server.rss()
+        if now <= last:
+            return now
+        last = now
+    return last
+
+
+def test_clients_that_never_read_pin_at_most_the_budget() -> None:
+    """Before: 64 messages of 1 MiB per connection stayed in memory (100 clients: +6.7 GiB)."""
+    clients, budget, limit = 50, 16 * MIB, MIB
+    with ChildServer(ping_interval=None, serve={"max_memory": budget}) as server:
+        before = server.rss()
+        socks = never_read(server.port, clients, messages=8, size=limit)
+        grown = settle(server) - before
+        # The sum of the limits: the shared budget, and per connection the one echo it may
+        # have written to its socket (send() waits there: the client does not read).
+        limits = budget + clients * limit
+        # The budget is spent, yet another client's small messages still get through.
+        with ws_connect(f"ws://127.0.0.1:{server.port}/ws", open_timeout=TIMEOUT, proxy=None) as ws:
+            for number in range(20):
+                ws.send(f"still served {number}")
+                assert ws.recv(timeout=TIMEOUT) == f"still served {number}"
+        for sock in socks:
+            sock.close()
+    print(
+        f"{clients} clients x 8 MiB never read: server grew {grown / MIB:.0f} MiB;"
+        f" limits {limits / MIB:.0f} MiB; factor {grown / limits:.2f}"
+    )
+    assert grown < 1.5 * limits

@@ -59,6 +59,11 @@ class Assembler:
         """True between the first fragment of a message and its last."""
         return self._opcode is not None
 
+    @property
+    def size(self) -> int:
+        """What the fragments of the message in progress count toward ``max_size``."""
+        return self._size
+
     def receive(self, frame: Frame) -> Message | None:
         """Take one data frame; return the message it completes, if any."""
         if frame.fin and self._opcode is None and frame.opcode is not Opcode.CONTINUATION:

@@ -261,6 +261,12 @@ class Protocol:
         self._outgoing.clear()
         return data
 
+    @property
+    def bytes_held(self) -> int:
+        """Received bytes not yet handed out as events: an incomplete frame, and the
+        fragments of a message in progress. What a server counts against its memory budget."""
+        return len(self._buffer) + self._assembler.size
+
     def close_transport(self) -> bool:
         """True once the TCP connection should be closed, after sending ``data_to_send()``.
 

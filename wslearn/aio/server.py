@@ -54,7 +54,7 @@ from wslearn.handshake import (
 )
 from wslearn.protocol import Event, HandshakeRejected, Protocol, RequestReceived, Role
 
-from .connection import READ_SIZE, WebSocket, frame_tracer, next_connection_id
+from .connection import READ_SIZE, MemoryBudget, WebSocket, frame_tracer, next_connection_id
 
 __all__ = ["Handler", "ProcessRequest", "Server", "broadcast", "serve"]
 
@@ -62,6 +62,11 @@ logger = logging.getLogger("wslearn.aio")
 
 Handler = Callable[[WebSocket], Awaitable[None]]
 ProcessRequest = Callable[[Request], "Response | Awaitable[Response | None] | None"]
+
+
+# What all connections together may hold of received data not yet taken by recv()
+# (inboxes, half-received messages): see connection.MemoryBudget.
+DEFAULT_MAX_MEMORY = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class ServerSettings:
     close_timeout: float = 5
     secret_first_message: bool = False
     allowed_hosts: tuple[str, ...] = ()
+    max_memory: int | None = DEFAULT_MAX_MEMORY
 
 
 async def serve(
@@ -100,6 +106,7 @@ async def serve(
     close_timeout: float = 5,
     secret_first_message: bool = False,
     allowed_hosts: Sequence[str] | None = None,
+    max_memory: int | None = DEFAULT_MAX_MEMORY,
 ) -> Server:
     """Start a WebSocket server; port 0 picks a free port (see ``server.port``).
 
@@ -111,7 +118,14 @@ async def serve(
     :func:`wslearn.handshake.host_allowed`). By default, a server on a loopback address
     answers only loopback names, and a server on any other address every name (it was
     asked to be reachable from other machines), as Jupyter Server does.
+
+    ``max_memory`` (64 MiB by default): what all connections together may hold of
+    received data that no handler has taken yet; while it is spent, connections read
+    little or wait (TCP back-pressure), see :class:`~wslearn.aio.connection.MemoryBudget`.
+    Each inbox holds at most ``max_message_size`` bytes (plus the message that crossed it).
     """
+    if max_memory is not None and max_message_size is not None and max_memory < max_message_size:
+        raise ValueError(f"max_memory ({max_memory}) must be at least max_message_size ({max_message_size})")
     settings = ServerSettings(
         subprotocols=tuple(subprotocols),
         origin_allowed=origin_allowed,
@@ -125,6 +139,7 @@ async def serve(
         close_timeout=close_timeout,
         secret_first_message=secret_first_message,
         allowed_hosts=tuple(allowed_hosts) if allowed_hosts is not None else default_allowed_hosts(host),
+        max_memory=max_memory,
     )
     server = Server(handler, settings, secure=ssl is not None)
     await server._listen(host, port, ssl)
@@ -154,6 +169,8 @@ class Server:
         self._tasks: set[asyncio.Task[Any]] = set()  # one per TCP connection
         self._handshaking: set[asyncio.Task[Any]] = set()  # those not running a handler yet
         self._shutdown: asyncio.Task[None] | None = None
+        limit = settings.max_memory
+        self.memory = MemoryBudget(limit) if limit is not None else None  # shared by all connections
 
     def __repr__(self) -> str:
         return f"<Server {self.url} connections={len(self.connections)}>"
@@ -282,6 +299,8 @@ class Server:
             ping_timeout=self.settings.ping_timeout,
             close_timeout=self.settings.close_timeout,
             max_queue=self.settings.max_queue,
+            max_inbox_size=self.settings.max_message_size,
+            budget=self.memory,
             event_log=self.settings.event_log,
         )
         ws.start(events)
