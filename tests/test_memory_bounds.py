@@ -11,6 +11,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 from typing import Any
@@ -88,6 +89,10 @@ from wslearn.demo import demo_server
 
 async def main():
     options = json.loads(sys.argv[1])
+    if "nofile" in options:
+        import resource
+        limit = options.pop("nofile")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
     serve_options = options.pop("serve", {})
     app = demo_server(**options)
     server = await serve(**{**app.serve_kwargs(), **serve_options}, port=0)
@@ -105,10 +110,14 @@ class ChildServer:
         self.process = subprocess.Popen(
             [sys.executable, "-c", SERVER_SCRIPT, json.dumps(options)],
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
         )
-        assert self.process.stdout is not None
+        assert self.process.stdout is not None and self.process.stderr is not None
         self.port = int(self.process.stdout.readline())
+        self.stderr: list[str] = []
+        stderr = self.process.stderr
+        threading.Thread(target=lambda: self.stderr.extend(stderr), daemon=True).start()
         self.ps = psutil.Process(self.process.pid)
 
     def rss(self) -> int:
@@ -314,3 +323,43 @@ def test_clients_that_never_read_pin_at_most_the_budget() -> None:
         f" limits {limits / MIB:.0f} MiB; factor {grown / limits:.2f}"
     )
     assert grown < 1.5 * limits
+
+
+# --- Out of file descriptors: one line that says what to do, and the open ones go on ---------
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_NOFILE is Unix")
+def test_out_of_file_descriptors_logs_once_and_keeps_serving() -> None:
+    """Before: a traceback for every refused accept (11,680 in 5 s at a limit of 128)."""
+    with ChildServer(ping_interval=None, nofile=128, serve={"handshake_timeout": 30}) as server:
+        with ws_connect(f"ws://127.0.0.1:{server.port}/ws", open_timeout=TIMEOUT, proxy=None) as ws:
+            socks = []
+            for _ in range(200):  # more than the process may open: the rest wait in the backlog
+                sock = socket.socket()
+                sock.settimeout(3)
+                try:
+                    sock.connect(("127.0.0.1", server.port))
+                except OSError:
+                    sock.close()
+                    break  # the backlog is full too
+                socks.append(sock)
+            assert len(socks) > 128
+            cpu = server.cpu()
+            round_trips = []
+            for number in range(30):  # 3 s out of descriptors: the open connection is served
+                started = time.monotonic()
+                ws.send(f"echo {number}")
+                assert ws.recv(timeout=TIMEOUT) == f"echo {number}"
+                round_trips.append(time.monotonic() - started)
+                time.sleep(0.1)
+            cpu = server.cpu() - cpu
+            for sock in socks:
+                sock.close()
+        log = "".join(server.stderr)
+    print(
+        f"out of descriptors for 3 s: {log.count(chr(10))} log lines, server CPU {cpu:.2f} s,"
+        f" echo max {max(round_trips) * 1000:.1f} ms"
+    )
+    assert log.count("cannot accept new connections") == 1, log[:2000]
+    assert "Traceback" not in log
+    assert "ulimit -n" in log and "Too many open files" in log

@@ -191,6 +191,7 @@ class Server:
         )
         address = self._tcp_server.sockets[0].getsockname()
         self.host, self.port = address[0], address[1]
+        _AcceptErrors.install(asyncio.get_running_loop(), self)
 
     # --- Stopping --------------------------------------------------------------------
 
@@ -217,6 +218,7 @@ class Server:
 
     async def _close_all(self, code: int, reason: str) -> None:
         assert self._tcp_server is not None
+        _AcceptErrors.uninstall(asyncio.get_running_loop(), self)
         self._tcp_server.close()
         for task in self._handshaking:
             task.cancel()  # no WebSocket yet: nothing to close politely
@@ -406,6 +408,70 @@ class Server:
     def _log_error(self, conn_id: int, text: str) -> None:
         if self.settings.event_log is not None:
             self.settings.event_log.record(conn_id, "-", "error", preview=text)
+
+
+class _AcceptErrors:
+    """The loop's exception handler, for one kind of error: a listening socket that cannot
+    accept because the process is out of file descriptors (EMFILE).
+
+    asyncio logs a traceback for every refused accept, tens of thousands a second, while
+    the connections already open are served as usual. This logs one line per burst that
+    says what to do, and hands every other error to the handler that was there before.
+    """
+
+    BURST_GAP = 10.0  # seconds without the error after which a new burst is reported again
+
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous
+        self.servers: dict[int, Server] = {}  # listening fd -> server
+        self.last = -self.BURST_GAP
+
+    @classmethod
+    def install(cls, loop: asyncio.AbstractEventLoop, server: Server) -> None:
+        handler = loop.get_exception_handler()
+        if not isinstance(handler, cls):
+            handler = cls(handler)
+            loop.set_exception_handler(handler)
+        assert server._tcp_server is not None
+        for sock in server._tcp_server.sockets:
+            handler.servers[sock.fileno()] = server
+
+    @classmethod
+    def uninstall(cls, loop: asyncio.AbstractEventLoop, server: Server) -> None:
+        handler = loop.get_exception_handler()
+        if isinstance(handler, cls):
+            for fd in [fd for fd, known in handler.servers.items() if known is server]:
+                del handler.servers[fd]
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        sock, error = context.get("socket"), context.get("exception")
+        server = self.servers.get(sock.fileno()) if sock is not None else None
+        if server is None or not isinstance(error, OSError) or "accept" not in context.get("message", ""):
+            if self.previous is not None:
+                self.previous(loop, context)
+            else:
+                loop.default_exception_handler(context)
+            return
+        now = loop.time()
+        if now - self.last >= self.BURST_GAP:
+            logger.error(
+                "%s cannot accept new connections: %s (%d connections open, %s). The open"
+                " ones are still served; new clients wait until some close. Raise the limit"
+                " (e.g. ulimit -n 4096 in the shell that starts the server) or serve fewer clients.",
+                server.url,
+                error.strerror or error,
+                len(server._tasks),
+                _descriptor_limit(),
+            )
+        self.last = now
+
+
+def _descriptor_limit() -> str:
+    try:
+        import resource  # Unix only
+    except ImportError:
+        return "the limit of open files"
+    return f"the limit of open files is {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}"
 
 
 async def _read_request(
