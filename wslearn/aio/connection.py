@@ -793,7 +793,7 @@ class WebSocket:
 
 def _check_encodable(text: str) -> None:
     """A text message is UTF-8 on the wire (RFC 6455 §5.6): a ``str`` with a lone surrogate
-    (``"\ud800"``, e.g. from JSON) has no UTF-8 form. ValueError, naming where it is."""
+    (``"\\ud800"``, e.g. from JSON) has no UTF-8 form. ValueError, naming where it is."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -16,9 +16,11 @@ For each TCP connection the server
 
 1. reads the opening handshake (RFC 6455 §4.2.1), at most ``handshake_timeout`` seconds:
    a client that sends one byte a second is dropped with ``408 Request Timeout``;
-2. answers a request that is not a valid upgrade with the HTTP error the core chose (400,
-   403, 405, 426, 431...), whose body says why; lets ``process_request`` answer plain
-   HTTP (a page, a 404, a 401); or accepts with ``101 Switching Protocols`` (§4.2.2);
+2. answers 403 to a request whose Host is not one of its names (``allowed_hosts``:
+   against DNS rebinding); answers a request that is not a valid upgrade with the HTTP
+   error the core chose (400, 403, 405, 426, 431...), whose body says why; lets
+   ``process_request`` answer plain HTTP (a page, a 404, a 401); or accepts with
+   ``101 Switching Protocols`` (§4.2.2);
 3. runs ``handler(ws)``. When the handler returns, the connection is closed with 1000; when
    it raises, the error is logged and the connection is closed with **1011 (internal
    error)**. Nothing a client sends and nothing a handler raises stops the server.
@@ -28,6 +30,10 @@ connections without waiting for any of them: straight to each socket that keeps 
 the send queue of the others. A client whose send queue is full (``max_queue`` messages
 behind a full socket buffer) reads too slowly; it is closed with **1013 (try again
 later)** so that it never delays the others.
+
+Memory: every connection holds at most ``max_message_size`` bytes of received messages,
+and all of them together ``max_memory`` (64 MiB by default) of received data no handler
+has taken yet; past that, they stop reading and TCP slows the peers down.
 """
 
 from __future__ import annotations
@@ -444,8 +450,9 @@ class _AcceptErrors:
                 del handler.servers[fd]
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        sock, error = context.get("socket"), context.get("exception")
-        server = self.servers.get(sock.fileno()) if sock is not None else None
+        fileno = getattr(context.get("socket"), "fileno", None)
+        server = self.servers.get(fileno()) if fileno is not None else None
+        error = context.get("exception")
         if server is None or not isinstance(error, OSError) or "accept" not in context.get("message", ""):
             if self.previous is not None:
                 self.previous(loop, context)
