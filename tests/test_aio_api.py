@@ -409,7 +409,7 @@ def test_event_log_records_rejected_handshakes() -> None:
     async def main() -> None:
         async with await serve(echo, event_log=log) as server:
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-            writer.write(b"GET /ws?token=abc HTTP/1.1\r\nHost: x\r\nCookie: a=b\r\n\r\n")
+            writer.write(b"GET /ws?token=abc HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: a=b\r\n\r\n")
             await reader.read()
             writer.close()
 

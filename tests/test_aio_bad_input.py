@@ -117,25 +117,26 @@ async def assert_still_serving(client: ClientConnection, text: str) -> None:
 BAD_REQUESTS = {
     "not HTTP at all": (b"hello there\r\n\r\n", 400, "request line"),
     "no Upgrade header": (
-        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         b"Sec-WebSocket-Version: 13\r\n\r\n",
         426,
         "Upgrade",
     ),
     "key of the seed article (23 characters)": (
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Key: x4JJHMbDL22zLk1GBhXDw==\r\nSec-WebSocket-Version: 13\r\n\r\n",
         400,
         "Sec-WebSocket-Key",
     ),
     "POST": (
-        b"POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
         405,
         "GET",
     ),
     "version 8": (
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
         426,
         "13",
@@ -215,7 +216,7 @@ def test_process_request_answers_plain_http_and_its_failure_is_a_500() -> None:
         async with await serve(echo, process_request=process_request) as server:
             for path, status in [("/page", 200), ("/broken", 500)]:
                 raw = await RawClient.open(server)
-                raw.writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                raw.writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
                 response = await raw.read_response()
                 assert response.status == status
                 assert response.headers["Connection"] == "close"  # one answer per connection
@@ -386,7 +387,7 @@ def test_broadcast_closes_a_slow_reader_with_1013_and_others_get_everything() ->
             slow_sock.connect(("127.0.0.1", server.port))
             reader, writer = await asyncio.open_connection(sock=slow_sock)
             slow = RawClient(reader, writer)
-            slow.writer.write(build_request("x", "/", key=generate_key()).serialize())
+            slow.writer.write(build_request("127.0.0.1", "/", key=generate_key()).serialize())
             await joined.wait()
 
             async def read_all(client: ClientConnection) -> int:
@@ -426,7 +427,7 @@ def test_slow_reader_does_not_delay_echo_for_others() -> None:
             hog_sock.connect(("127.0.0.1", server.port))
             reader, writer = await asyncio.open_connection(sock=hog_sock)
             hog = RawClient(reader, writer)
-            hog.writer.write(build_request("x", "/", key=generate_key()).serialize())
+            hog.writer.write(build_request("127.0.0.1", "/", key=generate_key()).serialize())
             assert (await hog.read_response()).status == 101
             chunk = serialize_frame(Frame(Opcode.BINARY, b"z" * 65536, masking_key=MASK))
             for _ in range(200):  # 13 MB to echo, and the hog never reads the echoes

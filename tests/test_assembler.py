@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wslearn.assembler import Assembler, Message
+from wslearn.assembler import MIN_FRAGMENT_COST, Assembler, Message
 from wslearn.errors import ProtocolError
 from wslearn.frames import Frame, Opcode
 
@@ -282,10 +282,10 @@ def test_custom_limit(opcode: Opcode) -> None:
 
 
 def test_limit_fails_at_the_fragment_that_crosses_it() -> None:
-    assembler = Assembler(max_size=10)
-    assert assembler.receive(Frame(TEXT, b"abcd", fin=False)) is None
-    assert assembler.receive(Frame(CONT, b"efgh", fin=False)) is None
-    assert protocol_error(assembler, Frame(CONT, b"ijk", fin=False)).close_code == 1009
+    assembler = Assembler(max_size=200)
+    assert assembler.receive(Frame(TEXT, b"a" * 80, fin=False)) is None
+    assert assembler.receive(Frame(CONT, b"b" * 80, fin=False)) is None
+    assert protocol_error(assembler, Frame(CONT, b"c" * 41, fin=False)).close_code == 1009
 
 
 def test_limit_counts_utf8_bytes_not_characters() -> None:
@@ -295,9 +295,24 @@ def test_limit_counts_utf8_bytes_not_characters() -> None:
 
 
 def test_limit_is_per_message() -> None:
-    assembler = Assembler(max_size=10)
+    assembler = Assembler(max_size=200)
     for _ in range(5):
-        assert feed(assembler, fragments(BINARY, [b"12345", b"67890"]))[-1] == Message(b"1234567890")
+        assert feed(assembler, fragments(BINARY, [b"1" * 100, b"2" * 100]))[-1] == Message(
+            b"1" * 100 + b"2" * 100
+        )
+
+
+def test_every_fragment_counts_at_least_min_fragment_cost() -> None:
+    """A million empty fragments never near a byte limit; each counts 64 bytes instead."""
+    assembler = Assembler(max_size=64 * 100)
+    assembler.receive(Frame(BINARY, b"", fin=False))
+    for _ in range(99):
+        assert assembler.receive(Frame(CONT, b"", fin=False)) is None
+    error = protocol_error(assembler, Frame(CONT, b"", fin=False))
+    assert error.close_code == 1009 and "counts 64 bytes at least" in error.reason
+    assert MIN_FRAGMENT_COST == 64
+    # Whole frames count what they carry: a 1-byte message is 1 byte.
+    assert Assembler(max_size=1).receive(Frame(BINARY, b"x")) == Message(b"x")
 
 
 def test_no_limit() -> None:

@@ -248,3 +248,83 @@ def test_many_clients_come_and_go(chat: BackgroundServer) -> None:
             assert next_chat(a)["msg"] == f"round {round_}"
         say(a, uid_a, "still alive")
         assert next_chat(a)["msg"] == "still alive"
+
+
+# --- One member's bad input never changes what the others receive --------------------------
+
+
+def read_frames(sock: socket.socket, wanted: int) -> list[str]:
+    """Read ``wanted`` text messages sent by the server (unmasked, unfragmented) from a raw socket."""
+    from wslearn.frames import parse_frame
+
+    buffer = bytearray()
+    texts: list[str] = []
+    while len(texts) < wanted:
+        chunk = sock.recv(1 << 20)
+        assert chunk, f"the connection ended after {len(texts)} messages"
+        buffer += chunk
+        while (parsed := parse_frame(bytes(buffer))) is not None:
+            frame, used = parsed
+            del buffer[:used]
+            texts.append(frame.payload.decode("utf-8"))
+    return texts
+
+
+def backed_up(chat: BackgroundServer, uid: str) -> bool:
+    """Does the server hold messages for member ``uid`` in its send queue (a writer task runs)?"""
+
+    async def check() -> bool:
+        room = chat.server.handler.__self__.chat  # type: ignore[attr-defined]
+        return room.members[uid].ws._writer_task is not None
+
+    return chat.call(check())
+
+
+BAD_INPUTS = {
+    "lone surrogate": '{"uid": "1", "msg": "\\ud800"}',
+    "lone low surrogate in a pair of fields": '{"msg": "ok \\udfff", "x": "\\ud83d"}',
+    "deep nesting": "[" * 100_000,
+    "deep nesting in an object": '{"msg": ' + "[" * 100_000,
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_INPUTS))
+def test_bad_input_reaches_nobody_and_delays_nobody(chat: BackgroundServer, bad: str) -> None:
+    """The attack: while member C is backed up (messages wait in its send queue), A sends
+    a message the server cannot re-encode or parse. Before, the sender's handler crashed
+    (1011), the broadcast stopped half way and C's writer task died, losing its queue."""
+    a, uid_a = join(chat)
+    b, uid_b = join(chat)
+    with a, b:
+        slow = raw_join(chat.port, receive_buffer=4096)
+        c_uid = read_frames(slow, 1)[0]
+        big = "😀" * 4000  # 16 kB of UTF-8 per message
+        sent: list[str] = []
+        while not backed_up(chat, c_uid):
+            assert len(sent) < 2000, "C never got backed up"
+            sent.append(f"fill {len(sent)} {big}")
+            say(b, uid_b, sent[-1])
+            assert next_chat(b)["msg"] == sent[-1]  # A and B read at once: they are fast
+            assert next_chat(a)["msg"] == sent[-1]
+        for number in range(3):
+            sent.append(f"queued {number}")
+            say(b, uid_b, sent[-1])
+        a.send(BAD_INPUTS[bad])
+        for _ in range(4):  # the 3 queued messages, then the answer: only the sender hears of it
+            answer = json.loads(a.recv(timeout=TIMEOUT))
+            if answer.get("type") == "error":
+                break
+        assert answer["type"] == "error" and answer["error"], answer
+        for number in range(3):
+            sent.append(f"after {number}")
+            say(b, uid_b, sent[-1])
+        say(a, uid_a, "a is still here")  # the sender's connection survived
+        heard_by_b = [next_chat(b)["msg"] for _ in range(7)]
+        assert heard_by_b == [*sent[-6:], "a is still here"]
+        # C reads now: everything, in order, nothing from the bad message.
+        messages = [json.loads(text) for text in read_frames(slow, len(sent) + 1)]
+        assert [m["msg"] for m in messages] == [*sent, "a is still here"]
+        slow.close()
+    print(f"C was backed up after {len(sent) - 6} messages of 16 kB")
+    closes = [e.preview for e in chat.event_log.events() if e.kind == "close"]
+    assert not any("1011" in text for text in closes), closes

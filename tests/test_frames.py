@@ -544,3 +544,19 @@ def test_str_of_a_crafted_frame() -> None:
     assert "0x3" in str(Frame(cast(Opcode, 3), b""))
     assert "TEXT" in str(Frame(Opcode.TEXT, b"\xff"))  # not UTF-8, printed anyway
     assert "CLOSE" in str(Frame(Opcode.CLOSE, b"\x03\xe8\xff"))
+
+
+def test_apply_mask_works_when_the_fast_masker_cannot_be_imported_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Out of file descriptors, the lazy import of the C masker fails with OSError (EMFILE):
+    the frame is unmasked all the same, and the import is tried again next time."""
+    import wslearn.frames as frames
+
+    def out_of_descriptors() -> None:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(frames, "_fast_masker", None)
+    monkeypatch.setattr(frames, "_load_fast_masker", out_of_descriptors)
+    assert frames.apply_mask(b"\x01\x02\x03\x04\x05", b"\x01\x02\x03\x04") == b"\x00\x00\x00\x00\x04"
+    assert frames._fast_masker is None

@@ -359,7 +359,7 @@ def test_a_notebook_with_blocking_cells_runs_to_the_end() -> None:
         "server = start_demo()\nserver = start_demo()  # running the cell twice is fine",
         # A raw-socket handshake in a cell: blocking calls on the kernel's thread.
         "sock = socket.create_connection(('127.0.0.1', server.port), timeout=5)\n"
-        "sock.sendall(b'GET /ws HTTP/1.1\\r\\nHost: x\\r\\nUpgrade: websocket\\r\\n'\n"
+        "sock.sendall(b'GET /ws HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nUpgrade: websocket\\r\\n'\n"
         "             b'Connection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\n'\n"
         "             b'Sec-WebSocket-Version: 13\\r\\n\\r\\n')\n"
         "time.sleep(0.2)\n"

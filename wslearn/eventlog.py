@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 import threading
 import time as _time
 from collections import deque
@@ -235,24 +236,40 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 def redact_http(raw: bytes) -> bytes:
     """Redact the head of an HTTP/1.1 message (request line or status line, then headers).
 
-    The body, after the empty line, is kept as it is (an error answer's text).
+    The body of a response, after the empty line, is kept as it is (an error answer's
+    text); what follows a request is only counted. Malformed
+    heads are redacted too (they are logged when they are refused): lines may end with a
+    bare LF, the request line may have extra spaces, and a line that continues a
+    credential header (obsolete folding, RFC 9112 §5.2) is part of that credential.
     """
-    head, blank, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    first = lines[0]
-    parts = first.split(" ")
-    if len(parts) == 3 and not first.startswith("HTTP/"):  # "GET /ws?token=x HTTP/1.1"
-        first = f"{parts[0]} {redact_target(parts[1])} {parts[2]}"
-    fields = []
-    for line in lines[1:]:
+    end = _END_OF_HEAD.search(raw)
+    head, rest = (raw[: end.start()], raw[end.start() :]) if end else (raw, b"")
+    lines = head.decode("latin-1").split("\n")
+    if not lines[0].startswith("HTTP/"):  # "GET /ws?token=x HTTP/1.1", however spaced
+        lines[0] = redact_target(lines[0])
+        if end and len(rest) > end.end() - end.start():
+            # What follows a refused request may be another request, with its own credentials.
+            hidden = len(rest) - (end.end() - end.start())
+            rest = rest[: end.end() - end.start()] + f"[{hidden} more bytes not shown]".encode()
+    in_secret = False  # the previous line was a credential header
+    for number, line in enumerate(lines[1:], start=1):
+        cr = "\r" if line.endswith("\r") else ""
         name, colon, value = line.partition(":")
-        if colon:
-            [(name, value)] = redact_headers([(name, value.strip())])
-            fields.append(f"{name}: {value}")
-        else:
-            fields.append(line)
-    clean_head = "\r\n".join([first, *fields]).encode("latin-1")
-    return clean_head + blank + body
+        key = name.strip().lower()
+        if in_secret and line[:1] in (" ", "\t"):
+            lines[number] = " " + REDACTED + cr  # the credential goes on (obsolete folding)
+            continue
+        in_secret = key.startswith(tuple(handshake.SECRET_HEADERS))
+        if in_secret and not (colon and key in handshake.SECRET_HEADERS):
+            lines[number] = REDACTED + cr  # "Authorization Bearer x", "Cookie x: y": malformed
+        elif colon:
+            [(name, value)] = redact_headers([(name.strip(), value.strip())])
+            lines[number] = f"{name}: {value}{cr}"
+    return "\n".join(lines).encode("latin-1") + rest
+
+
+# The empty line that ends an HTTP head (RFC 9112 §2.2 lets a recipient accept a bare LF).
+_END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
 
 
 def _header_value(raw: bytes, name: bytes) -> bytes | None:

@@ -244,7 +244,10 @@ def apply_mask(data: Bytes, mask: bytes) -> bytes:
     if len(mask) != 4:
         raise ValueError(f"a masking key is 4 bytes, got {len(mask)}")
     if _fast_masker is None:
-        _fast_masker = _load_fast_masker()
+        try:
+            _fast_masker = _load_fast_masker()
+        except OSError:  # the import opens files: out of file descriptors, try again next time
+            return _xor_as_integers(data, mask)
     return _fast_masker(data, mask)
 
 

@@ -52,9 +52,14 @@ __all__ = [
     "build_accept_response",
     "build_error_response",
     "build_request",
+    "check_host",
     "check_request",
     "check_response",
     "generate_key",
+    "head_ends_in",
+    "host_allowed",
+    "host_name",
+    "is_loopback",
     "offered_subprotocols",
     "parse_header_tokens",
     "redact_target",
@@ -268,6 +273,16 @@ _REQUEST_LINE = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) (HTTP
 _STATUS_LINE = re.compile(r"(HTTP/\d\.\d) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
 
 
+def head_ends_in(data: Bytes, start: int = 0) -> bool:
+    """Does the empty line that ends a header section appear in ``data`` from ``start`` on?
+
+    A reader that receives the head in pieces calls this with ``start`` a few bytes before
+    the new ones (3: ``"\r\n\r"`` may end the old bytes), so a head sent one byte at a
+    time costs time in proportion to its size, not to its size squared.
+    """
+    return _END_OF_HEADERS.search(data, start) is not None
+
+
 class _BadHTTP(Exception):
     """The bytes are not a well-formed HTTP message (turned into a HandshakeError)."""
 
@@ -284,7 +299,7 @@ def _show(text: str, limit: int = 60) -> str:
 def _check_request_start(first_bytes: bytes) -> None:
     """Fail at once, not after 8 KiB, when the bytes cannot be the start of a request."""
     if first_bytes and not _TOKEN.match(first_bytes[:1].decode("latin-1")):
-        got = _show(first_bytes.decode("latin-1"))
+        got = _show(redact_target(first_bytes.decode("latin-1")))
         hint = " (a TLS handshake: wss:// sent to a ws:// server?)" if first_bytes[0] == 0x16 else ""
         raise _BadHTTP(f"a request starts with a method such as GET; got {got}{hint}")
 
@@ -320,14 +335,23 @@ def _parse_header_lines(lines: list[str]) -> Headers:
             raise _BadHTTP(f"line {number} starts with whitespace (obsolete folding, RFC 9112 §5.2)")
         name, colon, value = line.partition(":")
         if not colon:
-            raise _BadHTTP(f"line {number} is not 'Name: value'; got {_show(line)}")
+            raise _BadHTTP(f"line {number} is not 'Name: value'; got {_show_unless_secret(line)}")
         if not _TOKEN.fullmatch(name):
-            raise _BadHTTP(f"{_show(name)} on line {number} is not a valid header name")
+            raise _BadHTTP(f"{_show_unless_secret(name)} on line {number} is not a valid header name")
         value = value.strip(" \t")
         if not _FIELD_VALUE.fullmatch(value):
-            raise _BadHTTP(f"the value of {name} contains a control character: {_show(value)}")
+            shown = "(a credential: not shown)" if name.lower() in SECRET_HEADERS else _show(value)
+            raise _BadHTTP(f"the value of {name} contains a control character: {shown}")
         headers.add(name, value)
     return headers
+
+
+def _show_unless_secret(line: str) -> str:
+    """:func:`_show`, except for a line that starts like a credential header: an error
+    answer quotes what it refuses, and must not hand a credential back (or into a log)."""
+    if line.lstrip().lower().startswith(tuple(SECRET_HEADERS)):
+        return "a line that starts like a credential header (not shown)"
+    return _show(redact_target(line))
 
 
 def _content_length(headers: Headers) -> int | None:
@@ -369,9 +393,8 @@ class Request:
             request_line, header_lines, consumed = section
             match = _REQUEST_LINE.fullmatch(request_line)
             if match is None:
-                raise _BadHTTP(
-                    f"the request line must be 'METHOD target HTTP/1.1'; got {_show(request_line)}"
-                )
+                got = _show(redact_target(request_line))
+                raise _BadHTTP(f"the request line must be 'METHOD target HTTP/1.1'; got {got}")
             method, target, version = match.groups()
             return cls(method, target, version, _parse_header_lines(header_lines)), consumed
         except _TooBig as exc:
@@ -631,6 +654,74 @@ def _check_origin(req: Request, origin_allowed: Callable[[str | None], bool] | N
     if origin is None:
         raise HandshakeError(403, "this server refuses requests without an Origin header")
     raise HandshakeError(403, f"Origin {_show(origin)} is not allowed by this server")
+
+
+# --- Server side: whose name is in Host? (DNS rebinding, RFC 6455 §10.2) --------------
+# A page on evil.example can make its own name resolve to 127.0.0.1 ("DNS rebinding"): the
+# browser then lets it talk to a server on this machine, and calls that same-origin. Its
+# requests still carry "Host: evil.example:PORT", so a server on loopback answers only
+# the names it is known by, as Jupyter Server does.
+
+
+def host_name(host_header: str) -> str | None:
+    """The name in a Host header, lowercased, without port or final dot: ``"[::1]:8765"`` →
+    ``"::1"``, ``"Example.ORG.:80"`` → ``"example.org"``; None when it is not host[:port]."""
+    from urllib.parse import urlsplit  # here, not at the top: only servers need it
+
+    try:
+        parts = urlsplit(f"//{host_header}")
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    if not parts.hostname or parts.username is not None or "/" in host_header:
+        return None
+    return parts.hostname.lower().rstrip(".")
+
+
+def is_loopback(name: str) -> bool:
+    """``localhost`` and its subdomains (RFC 6761 §6.3), 127.0.0.0/8 and ``::1``."""
+    import ipaddress
+
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def host_allowed(host_header: str | None, allowed_hosts: Iterable[str] = ()) -> bool:
+    """Is the Host header a loopback name or one of ``allowed_hosts``?
+
+    Entries are names (``"hub.example.org"``), ``".example.org"`` for that domain and
+    every subdomain, or ``"*"`` for any name; ports are not compared.
+    """
+    name = host_name(host_header) if host_header is not None else None
+    if name is None:
+        return False
+    if is_loopback(name):
+        return True
+    for entry in allowed_hosts:
+        entry = entry.lower().rstrip(".")
+        if entry == "*" or entry == name or (entry.startswith(".") and f".{name}".endswith(entry)):
+            return True
+    return False
+
+
+def check_host(req: Request, allowed_hosts: Sequence[str] = ()) -> None:
+    """Raise HandshakeError(403) unless :func:`host_allowed` (DNS rebinding protection);
+    400 when Host is missing or repeated (RFC 9112 §3.2)."""
+    _check_host(req)
+    host = req.headers.get("Host")
+    if host_allowed(host, allowed_hosts):
+        return
+    also = f" and {', '.join(allowed_hosts)}" if allowed_hosts else ""
+    raise HandshakeError(
+        403,
+        f"Host {_show(host or '')} is not a name of this server. It answers localhost, 127.0.0.1"
+        f" and [::1]{also}: a page that renames itself to this machine (DNS rebinding) still"
+        " sends its own name. If you reach this server by another name, add it to allowed_hosts.",
+    )
 
 
 # --- Server side: answering (RFC 6455 §4.2.2) ----------------------------------------

@@ -49,6 +49,7 @@ from .handshake import (
     check_request,
     check_response,
     generate_key,
+    head_ends_in,
     offered_subprotocols,
     select_subprotocol,
 )
@@ -216,6 +217,8 @@ class Protocol:
         self._sending_fragments = False
         self._closed_by: Closer = "nobody"
         self._peer_masks = role is Role.SERVER  # §5.1: clients mask, servers do not
+        self._head_scanned = 0  # bytes of the handshake already searched for its end
+        self._head_ended = False
 
     def __repr__(self) -> str:
         return f"<Protocol {self.role.value} {self.state.name}>"
@@ -257,6 +260,12 @@ class Protocol:
         data = b"".join(self._outgoing)
         self._outgoing.clear()
         return data
+
+    @property
+    def bytes_held(self) -> int:
+        """Received bytes not yet handed out as events: an incomplete frame, and the
+        fragments of a message in progress. What a server counts against its memory budget."""
+        return len(self._buffer) + self._assembler.size
 
     def close_transport(self) -> bool:
         """True once the TCP connection should be closed, after sending ``data_to_send()``.
@@ -330,6 +339,8 @@ class Protocol:
     def _receive_request(self) -> None:
         if self.request is not None:
             return  # waiting for accept() or reject(); keep any early frames buffered
+        if not self._head_arrived():
+            return
         try:
             parsed = Request.parse(bytes(self._buffer), max_size=self.max_header_size)
             if parsed is None:
@@ -345,6 +356,8 @@ class Protocol:
         self._events.append(RequestReceived(request))
 
     def _receive_response(self) -> None:
+        if not self._head_arrived():
+            return
         try:
             parsed = Response.parse(bytes(self._buffer), max_size=self.max_header_size)
             if parsed is None:
@@ -361,6 +374,17 @@ class Protocol:
         self._transition("handshake accepted")
         self._events.append(ResponseReceived(response, self.subprotocol))
         self._receive_frames()  # the server may send frames right behind its 101
+
+    def _head_arrived(self) -> bool:
+        """Worth parsing the handshake now? Its first bytes (to refuse what is not HTTP at
+        once), the end of its header section, or the size limit. Only the new bytes are
+        searched, so a head that arrives one byte at a time is not re-read each time."""
+        first = self._head_scanned == 0
+        start = max(0, self._head_scanned - 3)
+        self._head_scanned = len(self._buffer)
+        if not self._head_ended:
+            self._head_ended = head_ends_in(self._buffer, start)
+        return first or self._head_ended or len(self._buffer) >= self.max_header_size
 
     # --- Receiving frames (RFC 6455 §5) ----------------------------------------------
 

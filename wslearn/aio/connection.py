@@ -37,10 +37,17 @@ Limits, so that one bad peer never costs more than its share:
   when the transport's buffer is over its high-water mark (64 KiB by default) *and*
   ``max_queue`` messages wait behind it, that peer reads too slowly, and the connection
   is closed with **1013 (try again later)** rather than letting it hold up everyone else.
-* ``max_queue`` received messages wait in the inbox at most; then the reader stops
-  reading, so TCP flow control slows the peer down. (While it does not read, it sees no
-  Pong either: a handler that never calls :meth:`recv` on a chatty peer ends up closed
-  by the heartbeat.)
+* ``max_queue`` received messages, and ``max_inbox_size`` bytes of them, wait in the
+  inbox at most; then the reader stops reading, so TCP flow control slows the peer down.
+  (While it does not read, it sees no Pong either: a handler that never calls
+  :meth:`recv` on a chatty peer ends up closed by the heartbeat.)
+* a server shares one :class:`MemoryBudget` among its connections: the bytes received
+  and not yet taken by :meth:`recv` (inboxes, messages half received). While it is
+  spent, a connection that holds nothing reads ``MIN_READ`` bytes at a time (small
+  messages keep flowing) and the others wait, so a crowd of peers whose handlers never
+  read cannot grow the server beyond it.
+* the reader stops reading while the pongs it sent wait in a send buffer above its
+  high-water mark, so what we owe a peer that floods pings and never reads stays bounded;
 * once the closing handshake starts, the TCP connection is closed after
   ``close_timeout`` seconds whatever the peer does.
 
@@ -52,6 +59,7 @@ their first message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -61,8 +69,8 @@ from dataclasses import dataclass
 from typing import cast
 
 from wslearn.errors import ConnectionClosed
-from wslearn.eventlog import Direction, EventLog
-from wslearn.frames import Close, CloseCode, Frame
+from wslearn.eventlog import REDACTED, Direction, EventLog
+from wslearn.frames import Close, CloseCode, Frame, Opcode
 from wslearn.handshake import Request, Response
 from wslearn.protocol import (
     CloseReceived,
@@ -77,11 +85,12 @@ from wslearn.protocol import (
     Trace,
 )
 
-__all__ = ["READ_SIZE", "WebSocket", "frame_tracer", "next_connection_id"]
+__all__ = ["MIN_READ", "READ_SIZE", "MemoryBudget", "WebSocket", "frame_tracer", "next_connection_id"]
 
 logger = logging.getLogger("wslearn.aio")
 
 READ_SIZE = 2**18  # bytes asked from the socket at a time
+MIN_READ = 2**16  # ... while the server's memory budget is spent (see MemoryBudget)
 RTT_HISTORY = 100  # round-trip times kept in WebSocket.rtts
 
 _connection_ids = itertools.count(1)
@@ -92,16 +101,73 @@ def next_connection_id() -> int:
     return next(_connection_ids)
 
 
-def frame_tracer(event_log: EventLog | None, conn_id: int) -> Trace | None:
-    """A ``trace`` callback for :class:`Protocol` that writes every frame to ``event_log``."""
+def frame_tracer(
+    event_log: EventLog | None, conn_id: int, *, secret_first_message: bool = False
+) -> Trace | None:
+    """A ``trace`` callback for :class:`Protocol` that writes every frame to ``event_log``.
+
+    With ``secret_first_message`` the first message received is a credential (an auth
+    message): its frames are logged with their headers and sizes, never their payload.
+    """
     if event_log is None:
         return None
     log = event_log
+    secret = secret_first_message  # still inside the first message received?
 
     def trace(direction: str, frame: Frame, raw: bytes) -> None:
+        nonlocal secret
+        if secret and direction == "in" and frame.opcode <= Opcode.BINARY:  # a data frame
+            secret = not frame.fin
+            header = raw[: len(raw) - len(frame.payload)]
+            log.record(
+                conn_id,
+                "in",
+                "frame",
+                opcode=frame.opcode.name,
+                length=len(frame.payload),
+                masked=frame.masking_key is not None,
+                preview=REDACTED,
+                raw=header,
+            )
+            return
         log.record_frame(conn_id, cast(Direction, direction), frame, raw)
 
     return trace
+
+
+class MemoryBudget:
+    """The bytes a server's connections may hold between the socket and :meth:`WebSocket.recv`.
+
+    Each connection charges what it holds (its inbox, an incomplete frame, the fragments
+    of a message in progress) and asks :meth:`full` before it reads; while the budget is
+    spent, readers wait in :meth:`wait` until some connection gives bytes back.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def __repr__(self) -> str:
+        return f"<MemoryBudget {self.used} of {self.limit} bytes used>"
+
+    def full(self) -> bool:
+        return self.used >= self.limit
+
+    def charge(self, delta: int) -> None:
+        """Add what a connection took (``delta > 0``) or gave back (``delta < 0``)."""
+        self.used += delta
+        if delta < 0 and not self.full():
+            for waiter in self._waiters:
+                _wake(waiter)
+
+    async def wait(self, waiter: asyncio.Future[None]) -> None:
+        """Wait until bytes are given back (or ``waiter`` is woken some other way)."""
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            self._waiters.remove(waiter)
 
 
 @dataclass(frozen=True)
@@ -132,6 +198,8 @@ class WebSocket:
         ping_timeout: float | None = None,
         close_timeout: float = 5,
         max_queue: int = 64,
+        max_inbox_size: int | None = 2**20,
+        budget: MemoryBudget | None = None,
         event_log: EventLog | None = None,
     ) -> None:
         self.id = conn_id
@@ -140,7 +208,11 @@ class WebSocket:
         self.ping_timeout = ping_timeout
         self.close_timeout = close_timeout
         self.max_queue = max_queue
+        self.max_inbox_size = max_inbox_size
         self.event_log = event_log
+        self._budget = budget
+        self._held = 0  # bytes charged to the budget
+        self._budget_waiter: asyncio.Future[None] | None = None  # the reader waits for memory
         self._rtts: deque[float] | None = None  # see the rtts property
         self._reader = reader
         self._writer = writer
@@ -150,6 +222,7 @@ class WebSocket:
         self._loop = asyncio.get_running_loop()
         # Received messages, waiting for recv(); created with the first one.
         self._inbox: deque[str | bytes] | None = None
+        self._inbox_size = 0  # bytes (characters for text) in the inbox
         self._inbox_waiter: asyncio.Future[None] | None = None  # recv() waits for a message
         self._inbox_space: asyncio.Future[None] | None = None  # the reader waits for room
         self._no_more_messages = False
@@ -242,6 +315,8 @@ class WebSocket:
                 await self._wait_for_message()
         assert self._inbox  # _wait_for_message() returns once a message is there
         message = self._inbox.popleft()
+        self._inbox_size -= len(message)
+        self._account()
         _wake(self._inbox_space)
         return message
 
@@ -278,7 +353,7 @@ class WebSocket:
         item = self._outgoing(message)
         if self._can_write_now():
             self._write_whole(item)
-            await self._writer.drain()
+            await self._drain()
             return
         while self._outbox_full():
             await self._wait_for_room()
@@ -325,6 +400,18 @@ class WebSocket:
             self._writer_task is None and self._writer.transport.get_write_buffer_size() <= self._high_water
         )
 
+    async def _drain(self) -> None:
+        """``writer.drain()``, but a socket that broke under the write (reset by the peer)
+        raises :class:`ConnectionClosed` like any other end of the connection: a handler
+        written to catch ConnectionClosed is enough. The reader sees the end and cleans up."""
+        try:
+            await self._writer.drain()
+        except (ConnectionError, OSError) as exc:
+            if self.protocol.closed is not None:
+                raise self.protocol.closed from None
+            reason = f"the connection broke while sending ({exc.strerror or type(exc).__name__})"
+            raise ConnectionClosed(CloseCode.ABNORMAL_CLOSURE, reason, "nobody") from None
+
     def _outbox_full(self) -> bool:
         return self._outbox is not None and len(self._outbox) >= self.max_queue
 
@@ -353,6 +440,8 @@ class WebSocket:
             message = bytes(message)
         if not isinstance(message, (str, bytes)):
             raise TypeError(f"a message is str (text) or bytes (binary), not {type(message).__name__}")
+        if isinstance(message, str) and not message.isascii():
+            _check_encodable(message)  # here, not in the writer task, which would die of it
         self._check_can_send()
         return message
 
@@ -395,6 +484,7 @@ class WebSocket:
             if self._writer_task is None:
                 self._send_close_frame(close)  # else the writer sends it after the outbox
             _wake(self._inbox_space)  # the reader must not wait for recv() any more
+            _wake(self._budget_waiter)  # ... nor for memory: it reads the peer's Close
             self._wake_senders()  # send() calls waiting for room fail now
         await self.wait_closed()
 
@@ -432,11 +522,13 @@ class WebSocket:
 
     # --- The one place that writes to the socket -------------------------------------
 
-    def _transmit(self) -> None:
-        """Write whatever the protocol has queued (whole frames) to the socket."""
+    def _transmit(self) -> bool:
+        """Write whatever the protocol has queued (whole frames) to the socket; True if
+        there was something."""
         data = self.protocol.data_to_send()
         if data and not self._writer.is_closing():
             self._writer.write(data)
+        return bool(data)
 
     def _write_whole(self, message: str | bytes) -> None:
         """One message in one frame, straight to the socket."""
@@ -494,8 +586,9 @@ class WebSocket:
             self._transmit()  # e.g. the Pong for a Ping that came right behind the handshake
             await self._handle_events(events)
             while not self.protocol.close_transport():
+                size = await self._room_to_read()
                 try:
-                    data = await self._reader.read(READ_SIZE)
+                    data = await self._reader.read(size)
                 except (ConnectionError, OSError):  # reset by the peer, TLS error, aborted
                     data = b""
                 if data:
@@ -503,14 +596,49 @@ class WebSocket:
                 else:
                     self._eof_received = True
                     self.protocol.receive_eof()
-                self._transmit()  # automatic Pongs, the answer to a Close frame
+                answered = self._transmit()  # automatic Pongs, the answer to a Close frame
                 await self._handle_events(self.protocol.events_received())
+                self._account()
+                if answered:
+                    await self._wait_for_peer_to_read()
         except Exception:
             logger.exception("connection #%d: unexpected error while reading", self.id)
             self.protocol.receive_eof()
         finally:
             await self._close_tcp()
             self._finish()
+
+    async def _room_to_read(self) -> int:
+        """How many bytes to read next: READ_SIZE, unless the server's memory budget is
+        spent. Then a connection that holds nothing reads MIN_READ bytes (a small message
+        still gets through), and one that holds something waits for memory."""
+        while self._budget is not None and self._budget.full() and self._close_request is None:
+            if self._held == 0:
+                return MIN_READ
+            self._budget_waiter = self._loop.create_future()
+            try:
+                await self._budget.wait(self._budget_waiter)
+            finally:
+                self._budget_waiter = None
+        return READ_SIZE
+
+    def _account(self) -> None:
+        """Tell the budget what this connection holds now."""
+        if self._budget is not None:
+            held = self._inbox_size + self.protocol.bytes_held
+            self._budget.charge(held - self._held)
+            if held < self._held:
+                _wake(self._budget_waiter)  # our own reader may go on (it may hold nothing now)
+            self._held = held
+
+    async def _wait_for_peer_to_read(self) -> None:
+        """After answering (pongs, above all), stop reading while the answers wait unsent:
+        a peer that floods pings and never reads would otherwise grow our send buffer
+        forever. (Only after answers: two peers that both send a lot before reading must
+        not wait for each other.)"""
+        if self._writer.transport.get_write_buffer_size() > self._high_water:
+            with contextlib.suppress(ConnectionError, OSError):  # the next read sees the end
+                await self._writer.drain()
 
     async def _read(self) -> bytes:
         """Read what has arrived, ``b""`` at the end (used while closing)."""
@@ -539,7 +667,7 @@ class WebSocket:
         """Put a message in the inbox; when it is full, stop reading until recv() makes room."""
         if self._inbox is None:
             self._inbox = deque()
-        while len(self._inbox) >= self.max_queue:
+        while len(self._inbox) >= self.max_queue or self._inbox_full():
             if self.protocol.state is not State.OPEN or self._close_request is not None:
                 return  # closing: nobody will read it
             self._inbox_space = self._loop.create_future()
@@ -548,7 +676,12 @@ class WebSocket:
             finally:
                 self._inbox_space = None
         self._inbox.append(message)
+        self._inbox_size += len(message)
+        self._account()
         _wake(self._inbox_waiter)
+
+    def _inbox_full(self) -> bool:
+        return self.max_inbox_size is not None and self._inbox_size >= self.max_inbox_size
 
     def _end_of_messages(self) -> None:
         self._no_more_messages = True
@@ -594,6 +727,10 @@ class WebSocket:
         if self.protocol.state is not State.CLOSED:
             self.protocol.receive_eof()
         self._end_of_messages()
+        if self._budget is not None:  # it reads no more: its share goes back to the others
+            self._budget.charge(-self._held)
+            self._held = 0
+            self._budget = None
         _wake(self._inbox_space)
         self._wake_senders()
         closed = self._closed_error()
@@ -652,6 +789,18 @@ class WebSocket:
     def _log(self, direction: Direction, kind: str, *, preview: str) -> None:
         if self.event_log is not None:
             self.event_log.record(self.id, direction, kind, preview=preview)
+
+
+def _check_encodable(text: str) -> None:
+    """A text message is UTF-8 on the wire (RFC 6455 §5.6): a ``str`` with a lone surrogate
+    (``"\\ud800"``, e.g. from JSON) has no UTF-8 form. ValueError, naming where it is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        raise ValueError(
+            f"a text message must be valid Unicode: lone surrogate U+{code:04X} at position {exc.start}"
+        ) from None
 
 
 def _wake(waiter: asyncio.Future[None] | None) -> None:

@@ -16,10 +16,12 @@ For each TCP connection the server
 
 1. reads the opening handshake (RFC 6455 §4.2.1), at most ``handshake_timeout`` seconds:
    a client that sends one byte a second is dropped with ``408 Request Timeout``;
-2. answers a request that is not a valid upgrade with the HTTP error the core chose (400,
-   403, 405, 426, 431...), whose body says why; lets ``process_request`` answer plain
-   HTTP (a page, a 404, a 401, a :class:`StreamingResponse` of server-sent events); or
-   accepts with ``101 Switching Protocols`` (§4.2.2);
+2. answers 403 to a request whose Host is not one of its names (``allowed_hosts``:
+   against DNS rebinding); answers a request that is not a valid upgrade with the HTTP
+   error the core chose (400, 403, 405, 426, 431...), whose body says why; lets
+   ``process_request`` answer plain HTTP (a page, a 404, a 401, a
+   :class:`StreamingResponse` of server-sent events); or accepts with
+   ``101 Switching Protocols`` (§4.2.2);
 3. runs ``handler(ws)``. When the handler returns, the connection is closed with 1000; when
    it raises, the error is logged and the connection is closed with **1011 (internal
    error)**. Nothing a client sends and nothing a handler raises stops the server.
@@ -29,6 +31,10 @@ connections without waiting for any of them: straight to each socket that keeps 
 the send queue of the others. A client whose send queue is full (``max_queue`` messages
 behind a full socket buffer) reads too slowly; it is closed with **1013 (try again
 later)** so that it never delays the others.
+
+Memory: every connection holds at most ``max_message_size`` bytes of received messages,
+and all of them together ``max_memory`` (64 MiB by default) of received data no handler
+has taken yet; past that, they stop reading and TCP slows the peers down.
 """
 
 from __future__ import annotations
@@ -45,10 +51,17 @@ from typing import Any
 from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.eventlog import Direction, EventLog
 from wslearn.frames import CloseCode
-from wslearn.handshake import Request, Response, build_error_response, parse_header_tokens
+from wslearn.handshake import (
+    Request,
+    Response,
+    build_error_response,
+    check_host,
+    is_loopback,
+    parse_header_tokens,
+)
 from wslearn.protocol import Event, HandshakeRejected, Protocol, RequestReceived, Role
 
-from .connection import READ_SIZE, WebSocket, frame_tracer, next_connection_id
+from .connection import READ_SIZE, MemoryBudget, WebSocket, frame_tracer, next_connection_id
 
 __all__ = ["Handler", "ProcessRequest", "Server", "StreamingResponse", "broadcast", "serve"]
 
@@ -56,6 +69,11 @@ logger = logging.getLogger("wslearn.aio")
 
 Handler = Callable[[WebSocket], Awaitable[None]]
 ProcessRequest = Callable[[Request], "Response | Awaitable[Response | None] | None"]
+
+
+# What all connections together may hold of received data not yet taken by recv()
+# (inboxes, half-received messages): see connection.MemoryBudget.
+DEFAULT_MAX_MEMORY = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,9 @@ class ServerSettings:
     event_log: EventLog | None = None
     handshake_timeout: float = 10
     close_timeout: float = 5
+    secret_first_message: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+    max_memory: int | None = DEFAULT_MAX_MEMORY
 
 
 async def serve(
@@ -90,8 +111,28 @@ async def serve(
     event_log: EventLog | None = None,
     handshake_timeout: float = 10,
     close_timeout: float = 5,
+    secret_first_message: bool = False,
+    allowed_hosts: Sequence[str] | None = None,
+    max_memory: int | None = DEFAULT_MAX_MEMORY,
 ) -> Server:
-    """Start a WebSocket server; port 0 picks a free port (see ``server.port``)."""
+    """Start a WebSocket server; port 0 picks a free port (see ``server.port``).
+
+    ``secret_first_message=True``: each client's first message is a credential (an auth
+    message), so the event log records its size and never its text.
+
+    ``allowed_hosts``: the names (besides loopback ones) this server answers in the Host
+    header; any other gets 403, against DNS rebinding (see
+    :func:`wslearn.handshake.host_allowed`). By default, a server on a loopback address
+    answers only loopback names, and a server on any other address every name (it was
+    asked to be reachable from other machines), as Jupyter Server does.
+
+    ``max_memory`` (64 MiB by default): what all connections together may hold of
+    received data that no handler has taken yet; while it is spent, connections read
+    little or wait (TCP back-pressure), see :class:`~wslearn.aio.connection.MemoryBudget`.
+    Each inbox holds at most ``max_message_size`` bytes (plus the message that crossed it).
+    """
+    if max_memory is not None and max_message_size is not None and max_memory < max_message_size:
+        raise ValueError(f"max_memory ({max_memory}) must be at least max_message_size ({max_message_size})")
     settings = ServerSettings(
         subprotocols=tuple(subprotocols),
         origin_allowed=origin_allowed,
@@ -103,10 +144,18 @@ async def serve(
         event_log=event_log,
         handshake_timeout=handshake_timeout,
         close_timeout=close_timeout,
+        secret_first_message=secret_first_message,
+        allowed_hosts=tuple(allowed_hosts) if allowed_hosts is not None else default_allowed_hosts(host),
+        max_memory=max_memory,
     )
     server = Server(handler, settings, secure=ssl is not None)
     await server._listen(host, port, ssl)
     return server
+
+
+def default_allowed_hosts(bind_address: str) -> tuple[str, ...]:
+    """No other name on a loopback address; any name on another address."""
+    return () if is_loopback(bind_address.lower().strip("[]")) else ("*",)
 
 
 class Server:
@@ -127,6 +176,8 @@ class Server:
         self._tasks: set[asyncio.Task[Any]] = set()  # one per TCP connection
         self._handshaking: set[asyncio.Task[Any]] = set()  # those not running a handler yet
         self._shutdown: asyncio.Task[None] | None = None
+        limit = settings.max_memory
+        self.memory = MemoryBudget(limit) if limit is not None else None  # shared by all connections
 
     def __repr__(self) -> str:
         return f"<Server {self.url} connections={len(self.connections)}>"
@@ -147,6 +198,7 @@ class Server:
         )
         address = self._tcp_server.sockets[0].getsockname()
         self.host, self.port = address[0], address[1]
+        _AcceptErrors.install(asyncio.get_running_loop(), self)
 
     # --- Stopping --------------------------------------------------------------------
 
@@ -173,6 +225,7 @@ class Server:
 
     async def _close_all(self, code: int, reason: str) -> None:
         assert self._tcp_server is not None
+        _AcceptErrors.uninstall(asyncio.get_running_loop(), self)
         self._tcp_server.close()
         for task in self._handshaking:
             task.cancel()  # no WebSocket yet: nothing to close politely
@@ -239,7 +292,9 @@ class Server:
             subprotocols=self.settings.subprotocols,
             origin_allowed=self.settings.origin_allowed,
             max_message_size=self.settings.max_message_size,
-            trace=frame_tracer(self.settings.event_log, conn_id),
+            trace=frame_tracer(
+                self.settings.event_log, conn_id, secret_first_message=self.settings.secret_first_message
+            ),
         )
         events = await self._opening_handshake(conn_id, protocol, reader, writer)
         if events is None:
@@ -254,6 +309,8 @@ class Server:
             ping_timeout=self.settings.ping_timeout,
             close_timeout=self.settings.close_timeout,
             max_queue=self.settings.max_queue,
+            max_inbox_size=self.settings.max_message_size,
+            budget=self.memory,
             event_log=self.settings.event_log,
         )
         ws.start(events)
@@ -296,6 +353,12 @@ class Server:
         assert protocol.request is not None
         upgrade = isinstance(event, RequestReceived)
         self._log_http(conn_id, "in", protocol.request.serialize(), kind="handshake" if upgrade else "http")
+        try:  # before anything else answers: a page or a socket, for its own names only
+            check_host(protocol.request, self.settings.allowed_hosts)
+        except HandshakeError as error:
+            protocol.data_to_send()  # drop the core's answer, if it queued one
+            self._send_http(conn_id, build_error_response(error).serialize(), writer)
+            return None
         # process_request sees every request first, upgrade or not (a page at "/", a 404,
         # a 401); when it answers, its answer replaces the core's verdict.
         answer = await self._process_request(protocol.request)
@@ -355,6 +418,71 @@ class Server:
     def _log_error(self, conn_id: int, text: str) -> None:
         if self.settings.event_log is not None:
             self.settings.event_log.record(conn_id, "-", "error", preview=text)
+
+
+class _AcceptErrors:
+    """The loop's exception handler, for one kind of error: a listening socket that cannot
+    accept because the process is out of file descriptors (EMFILE).
+
+    asyncio logs a traceback for every refused accept, tens of thousands a second, while
+    the connections already open are served as usual. This logs one line per burst that
+    says what to do, and hands every other error to the handler that was there before.
+    """
+
+    BURST_GAP = 10.0  # seconds without the error after which a new burst is reported again
+
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous
+        self.servers: dict[int, Server] = {}  # listening fd -> server
+        self.last = -self.BURST_GAP
+
+    @classmethod
+    def install(cls, loop: asyncio.AbstractEventLoop, server: Server) -> None:
+        handler = loop.get_exception_handler()
+        if not isinstance(handler, cls):
+            handler = cls(handler)
+            loop.set_exception_handler(handler)
+        assert server._tcp_server is not None
+        for sock in server._tcp_server.sockets:
+            handler.servers[sock.fileno()] = server
+
+    @classmethod
+    def uninstall(cls, loop: asyncio.AbstractEventLoop, server: Server) -> None:
+        handler = loop.get_exception_handler()
+        if isinstance(handler, cls):
+            for fd in [fd for fd, known in handler.servers.items() if known is server]:
+                del handler.servers[fd]
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        fileno = getattr(context.get("socket"), "fileno", None)
+        server = self.servers.get(fileno()) if fileno is not None else None
+        error = context.get("exception")
+        if server is None or not isinstance(error, OSError) or "accept" not in context.get("message", ""):
+            if self.previous is not None:
+                self.previous(loop, context)
+            else:
+                loop.default_exception_handler(context)
+            return
+        now = loop.time()
+        if now - self.last >= self.BURST_GAP:
+            logger.error(
+                "%s cannot accept new connections: %s (%d connections open, %s). The open"
+                " ones are still served; new clients wait until some close. Raise the limit"
+                " (e.g. ulimit -n 4096 in the shell that starts the server) or serve fewer clients.",
+                server.url,
+                error.strerror or error,
+                len(server._tasks),
+                _descriptor_limit(),
+            )
+        self.last = now
+
+
+def _descriptor_limit() -> str:
+    try:
+        import resource  # Unix only
+    except ImportError:
+        return "the limit of open files"
+    return f"the limit of open files is {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}"
 
 
 async def _read_request(

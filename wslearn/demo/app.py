@@ -51,6 +51,7 @@ class DemoOptions:
     ping_timeout: float | None = 20.0  # no Pong in time: close 1011
     max_message_size: int = 2**20
     allowed_origins: tuple[str, ...] = ()  # besides no Origin and same-host ("*": any)
+    allowed_hosts: tuple[str, ...] | None = None  # Host names besides loopback; None: serve()'s default
     basic_auth: tuple[str, str] | None = None  # (user, password)
     bearer_token: str | None = None
     cookie: tuple[str, str] | None = None  # (name, value)
@@ -60,15 +61,37 @@ class DemoOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allowed_origins", tuple(self.allowed_origins))
+        if self.allowed_hosts is not None:
+            object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
         for name in ("basic_auth", "cookie"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, tuple(value))
+        _refuse_empty_secrets(self)
         if self.basic_auth is not None and self.bearer_token is not None:
             raise ValueError("basic_auth and bearer_token both need the Authorization header")
         for name in ("heartbeat_interval", "push_interval", "update_interval", "auth_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+
+
+def _refuse_empty_secrets(options: DemoOptions) -> None:
+    """An empty secret would let in anyone who sends nothing: refuse such a configuration."""
+    secrets = {
+        "bearer_token": options.bearer_token,
+        "query_token": options.query_token,
+        "message_token": options.message_token,
+        "basic_auth user": options.basic_auth[0] if options.basic_auth else None,
+        "basic_auth password": options.basic_auth[1] if options.basic_auth else None,
+        "cookie name": options.cookie[0] if options.cookie else None,
+        "cookie value": options.cookie[1] if options.cookie else None,
+    }
+    for name, secret in secrets.items():
+        if secret is not None and not (isinstance(secret, str) and secret.strip()):
+            raise ValueError(
+                f"{name} is empty (or only spaces): a credential must be a non-empty string"
+                " (leave the option out, or None, to switch that check off)"
+            )
 
 
 class DemoServer:
@@ -152,6 +175,9 @@ class DemoServer:
             "ping_timeout": self.options.ping_timeout,
             "max_message_size": self.options.max_message_size,
             "event_log": event_log,
+            "allowed_hosts": self.options.allowed_hosts,
+            # The auth message is a credential: the event log shows its size, never its text.
+            "secret_first_message": self.options.message_token is not None,
         }
 
 

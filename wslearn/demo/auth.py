@@ -132,12 +132,22 @@ def _authorization(request: Request, scheme: str, challenge: tuple[tuple[str, st
         raise HandshakeError(401, f"this server wants an Authorization: {scheme} ... header", challenge)
     sent_scheme, _, credentials = value.strip().partition(" ")
     if sent_scheme.lower() != scheme.lower():
+        # Name the scheme only when it is a known one: a client that forgot "Bearer "
+        # sent its token in its place, and this answer lands in logs.
+        used = f"the {sent_scheme} scheme" if sent_scheme.lower() in _KNOWN_SCHEMES else "no known scheme"
         raise HandshakeError(
             401,
-            f"the Authorization header uses the {sent_scheme!r} scheme; this server wants {scheme}",
+            f"the Authorization header uses {used}; this server wants {scheme} (RFC 9110 §11.4)",
             challenge,
         )
     return credentials.strip()
+
+
+# The schemes of the IANA HTTP Authentication Scheme Registry (RFC 9110 §16.4.1).
+_KNOWN_SCHEMES = frozenset(
+    {"basic", "bearer", "concealed", "digest", "dpop", "gnap", "hoba", "mutual", "negotiate", "oauth"}
+    | {"privatetoken", "scram-sha-1", "scram-sha-256", "vapid"}
+)
 
 
 def check_basic_auth(request: Request, user: str, password: str) -> None:

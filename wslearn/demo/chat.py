@@ -107,16 +107,11 @@ class ChatRoom:
 
     def _on_text(self, member: Member, text: str) -> None:
         """2. a chat message arrives: check it, then 3. broadcast it."""
-        try:
-            value: Any = json.loads(text)
-        except ValueError:
-            value = None
-        if not isinstance(value, dict) or not isinstance(value.get("msg"), str):
-            self._post(member, _notice("error", error=f"expected JSON text like {_EXAMPLE}"))
+        problem = _check_chat_message(text)
+        if problem is not None:
+            self._post(member, _notice("error", error=problem))
             return
-        if len(value["msg"]) > MAX_CHAT_TEXT:
-            self._post(member, _notice("error", error=f"at most {MAX_CHAT_TEXT} characters"))
-            return
+        value = json.loads(text)
         # The sender's real id, whatever "uid" it wrote.
         self.broadcast(json.dumps({"uid": member.uid, "msg": value["msg"]}, ensure_ascii=False))
 
@@ -141,6 +136,28 @@ class ChatRoom:
     def _notify(self, kind: str, uid: str) -> None:
         """Tell the members that asked for notices who joined or left, and who is here."""
         self.broadcast(_notice(kind, user=uid, users=list(self.members)), notices_only=True)
+
+
+def _check_chat_message(text: str) -> str | None:
+    """What is wrong with a chat message, or None. Checked *before* anything is broadcast,
+    so one member's bad input never reaches, delays or reorders the others' messages."""
+    try:
+        value: Any = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
+        value = None
+    if not isinstance(value, dict) or not isinstance(value.get("msg"), str):
+        return f"expected JSON text like {_EXAMPLE}"
+    msg: str = value["msg"]
+    if len(msg) > MAX_CHAT_TEXT:
+        return f"at most {MAX_CHAT_TEXT} characters"
+    try:
+        msg.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # JSON may write "\ud800", a lone surrogate: not a character, so not valid text
+        # in a WebSocket text message (RFC 6455 §8.1 wants UTF-8; RFC 3629 §3 excludes
+        # surrogates).
+        return f"msg has a lone surrogate (U+{ord(msg[exc.start]):04X}) at position {exc.start}"
+    return None
 
 
 def _notice(kind: str, **fields: object) -> str:

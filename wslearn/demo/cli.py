@@ -38,6 +38,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="also accept this Origin, e.g. http://localhost:8888 ('*': any); repeatable",
     )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="also answer requests for this Host name (besides localhost, 127.0.0.1, [::1];"
+        " '*': any); repeatable. The default for --host 0.0.0.0 is any name",
+    )
     parser.add_argument("--trace", action="store_true", help="print every handshake and frame as it passes")
     return parser
 
@@ -50,6 +58,7 @@ def serve_main(argv: list[str] | None = None) -> int:
             heartbeat_interval=args.heartbeat_interval,
             push_interval=args.push_interval,
             allowed_origins=tuple(args.allow_origin),
+            allowed_hosts=tuple(args.allow_host) if args.allow_host is not None else None,
         )
     except ValueError as error:
         print(f"wslearn serve: {error}", file=sys.stderr)

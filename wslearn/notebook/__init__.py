@@ -65,6 +65,8 @@ def start_demo(
     def make(event_log: EventLog | None) -> BackgroundServer:
         log = event_log if event_log is not None else EventLog()
         kwargs = app.serve_kwargs(event_log=log)
+        if kwargs["allowed_hosts"] is None:
+            kwargs["allowed_hosts"] = _notebook_hosts(host)
 
         async def starter() -> Any:
             return await serve(host=host, port=port, close_timeout=CLOSE_TIMEOUT, **kwargs)
@@ -89,6 +91,8 @@ def start_server(
     """
     own_log: EventLog | None = serve_options.pop("event_log", None)
     serve_options.setdefault("close_timeout", CLOSE_TIMEOUT)
+    if serve_options.get("allowed_hosts") is None:
+        serve_options["allowed_hosts"] = _notebook_hosts(host)
     options = ("server", handler, host, port, own_log, sorted(serve_options.items()))
 
     def make(event_log: EventLog | None) -> BackgroundServer:
@@ -101,6 +105,16 @@ def start_server(
         return BackgroundServer(starter, name=name, host=host, event_log=log)
 
     return start_background(name, options, make, port=port)
+
+
+def _notebook_hosts(host: str) -> tuple[str, ...] | None:
+    """On loopback, the names of the Jupyter server in front (see ``urls.jupyter_hosts``);
+    elsewhere None: :func:`wslearn.aio.serve`'s default (any name)."""
+    from wslearn.handshake import is_loopback
+
+    from .urls import jupyter_hosts
+
+    return jupyter_hosts() if is_loopback(host.strip("[]")) else None
 
 
 def start_proxy(

@@ -148,6 +148,36 @@ def read_server_info(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     return info if isinstance(info, dict) else None
 
 
+def jupyter_hosts(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The ``allowed_hosts`` of a server in the kernel: the names a browser uses for the
+    Jupyter server, which jupyter-server-proxy passes on in the Host header.
+
+    Loopback names are always allowed (a local JupyterLab at ``localhost:8888``). Under
+    JupyterHub or Binder the hub's public name comes from ``JUPYTERHUB_PUBLIC_URL``,
+    ``JUPYTERHUB_PUBLIC_HUB_URL`` or ``JUPYTERHUB_HOST``; a local Jupyter server's from the
+    ``url`` of its server info file. Under JupyterHub with none of these set, any name is
+    allowed (``"*"``): the browser runs on another machine, where a rebinding page reaches
+    its own loopback, never this kernel's.
+    """
+    from wslearn.handshake import host_name, is_loopback
+
+    environ = os.environ if environ is None else environ
+    urls = [environ.get(name, "") for name in ("JUPYTERHUB_PUBLIC_URL", "JUPYTERHUB_PUBLIC_HUB_URL")]
+    urls.append(environ.get("JUPYTERHUB_HOST", ""))
+    info = read_server_info(environ)
+    if info is not None and isinstance(info.get("url"), str):
+        urls.append(info["url"])
+    names = []
+    for url in urls:
+        authority = url.split("://", 1)[-1].split("/", 1)[0]
+        name = host_name(authority) if authority else None
+        if name is not None and not is_loopback(name) and name not in names:
+            names.append(name)
+    if not names and environ.get("JUPYTERHUB_SERVICE_PREFIX"):
+        return ("*",)
+    return tuple(names)
+
+
 def has_server_proxy() -> bool:
     """Is jupyter-server-proxy installed next to this kernel? (On Binder, the server uses the same one.)"""
     return importlib.util.find_spec("jupyter_server_proxy") is not None
