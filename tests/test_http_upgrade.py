@@ -18,6 +18,7 @@ from wslearn.exercises.ch02 import CLASSIFY_ANSWERS, classification_requests, up
 from wslearn.notebook import BackgroundServer, SyncClient, start_demo
 from wslearn.notebook.raw import (
     BREAKS,
+    SEED_HOSTS,
     SEED_REQUESTS,
     break_request,
     core_verdict,
@@ -34,7 +35,7 @@ GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[BackgroundServer]:
-    server = start_demo("test-http-upgrade")
+    server = start_demo("test-http-upgrade", allowed_hosts=SEED_HOSTS)
     yield server
     server.stop()
 
@@ -316,3 +317,14 @@ def test_the_demo_answers_the_same_request_and_stays_up(demo: BackgroundServer) 
         ws.send("still here?")
         assert ws.recv(timeout=5) == "still here?"
     assert demo.running
+
+
+def test_a_server_with_the_default_names_refuses_the_seed_hosts() -> None:
+    server = start_demo("test-http-upgrade-default-hosts")
+    try:
+        answer = raw_exchange("127.0.0.1", server.port, SEED_REQUESTS["seed 000"])
+    finally:
+        server.stop()
+    assert answer.status == 403
+    assert "Host 'server.example.com' is not a name of this server" in answer.reason
+    assert answer.rule.startswith("RFC 9110 §7.2, RFC 6455 §10: the Host names another server")

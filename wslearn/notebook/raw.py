@@ -64,6 +64,11 @@ def _lines(*lines: str) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+#: The Host names of the seed requests. A wslearn server on 127.0.0.1 answers only its own
+#: names (a defence against DNS rebinding, chapter 10), so the chapter's server lists these in
+#: ``allowed_hosts`` to let the requests reach the rules of RFC 6455 §4.2.1.
+SEED_HOSTS = ("server.example.com", "example.com", "server.mashibing.com")
+
 #: The example requests of the seed articles, header values exactly as printed there.
 #: 000's follows the example of RFC 6455 §1.2 with another key (its Origin names another host
 #: than its Host);
@@ -348,6 +353,12 @@ _RULES: tuple[tuple[int, str, str], ...] = (
     (400, "Connection", "RFC 6455 §4.2.1 item 4: Connection must contain the token Upgrade"),
     (400, "Upgrade", "RFC 6455 §4.2.1 item 3: Upgrade must contain websocket"),
     (400, "body", "RFC 6455 §4.1: a handshake request has no body"),
+    (
+        403,
+        "is not a name of this server",
+        "RFC 9110 §7.2, RFC 6455 §10: the Host names another server; a server on the loopback"
+        " answers only its own names (allowed_hosts), against DNS rebinding",
+    ),
     (
         403,
         "",
