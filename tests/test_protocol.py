@@ -758,9 +758,45 @@ def test_failure_stops_processing_the_rest_of_the_chunk() -> None:
     data += serialize_frame(Frame(Opcode.TEXT, b"unmasked"))
     data += from_peer(server, Opcode.TEXT, b"after")
     server.receive_data(data)
-    events = server.events_received()
-    assert events[0] == Message("before")
-    assert [type(event) for event in events[1:]] == [ConnectionFailed]
+    assert server.events_received() == [Message("before")]
+    [failure] = server.events_received()
+    assert isinstance(failure, ConnectionFailed) and failure.code == 1002
+    assert server.events_received() == []  # "after" was never processed
+
+
+def test_messages_before_a_violation_are_answered_before_the_failure() -> None:
+    # A valid message and a bad frame in one read: the application gets the message
+    # while the connection is still OPEN, answers it, and only then the Close goes out.
+    _, server = connect()
+    data = from_peer(server, Opcode.TEXT, b"valid") + from_peer(server, Opcode.TEXT, b"bad", rsv2=True)
+    server.receive_data(data + from_peer(server, Opcode.PING, b"after"))
+    assert server.failure_pending and server.state is State.OPEN
+    assert server.events_received() == [Message("valid")]
+    server.send_text("echo: valid")
+    server.receive_data(from_peer(server, Opcode.TEXT, b"ignored"))  # nothing is processed
+    assert server.failure_pending
+    [failure] = server.events_received()
+    assert isinstance(failure, ConnectionFailed) and failure.code == 1002
+    assert not server.failure_pending and server.state is State.CLOSED
+    echo, close = frames_in(server.data_to_send())  # no pong for the ping after the bad frame
+    assert echo.payload == b"echo: valid" and Close.parse(close.payload).code == 1002
+
+
+def test_eof_while_a_failure_is_pending_still_reports_the_violation() -> None:
+    _, server = connect()
+    server.receive_data(from_peer(server, Opcode.TEXT, b"valid") + from_peer(server, 3, b""))
+    assert server.events_received() == [Message("valid")]
+    server.receive_eof()
+    [failure] = server.events_received()
+    assert isinstance(failure, ConnectionFailed) and failure.code == 1002
+    assert server.closed is not None and server.closed.code == 1002
+
+
+def test_a_violation_alone_fails_at_once() -> None:
+    _, server = connect()
+    server.receive_data(from_peer(server, Opcode.PING, b"ping") + from_peer(server, 3, b""))
+    assert not server.failure_pending
+    assert [type(event) for event in server.events_received()] == [Ping, ConnectionFailed]
 
 
 def test_application_fails_the_connection() -> None:

@@ -9,7 +9,9 @@ connection for as long as it is open, and a second one only while messages wait 
 * the **reader** task — the only code that reads from the socket. It feeds the bytes to
   the protocol and acts on the events that come out: messages go into the *inbox* that
   :meth:`WebSocket.recv` takes from; pongs end the matching :meth:`WebSocket.ping`; a
-  Close frame or a protocol violation ends the connection.
+  Close frame or a protocol violation ends the connection. When whole messages came
+  just before the violation, the reader waits (``close_timeout`` at most) until the
+  handler has taken and answered them before the Close frame goes out.
 * **sending** — a message goes straight to the socket when nothing is waiting before it:
   the outbox is empty, no message is half written, and the socket keeps up (the
   transport's buffer is not above its high-water mark, the level at which
@@ -152,6 +154,7 @@ class WebSocket:
         self._inbox: deque[str | bytes] | None = None
         self._inbox_waiter: asyncio.Future[None] | None = None  # recv() waits for a message
         self._inbox_space: asyncio.Future[None] | None = None  # the reader waits for room
+        self._handler_idle: asyncio.Future[None] | None = None  # ... for recv() to wait again
         self._no_more_messages = False
         # Messages waiting to be sent, and the writer task that sends them (both only
         # while there are some).
@@ -250,6 +253,7 @@ class WebSocket:
             if self._no_more_messages:
                 raise self._closed_error()
             self._inbox_waiter = self._loop.create_future()
+            _wake(self._handler_idle)
             try:
                 await self._inbox_waiter
             finally:
@@ -395,6 +399,7 @@ class WebSocket:
             if self._writer_task is None:
                 self._send_close_frame(close)  # else the writer sends it after the outbox
             _wake(self._inbox_space)  # the reader must not wait for recv() any more
+            _wake(self._handler_idle)
             self._wake_senders()  # send() calls waiting for room fail now
         await self.wait_closed()
 
@@ -413,6 +418,7 @@ class WebSocket:
     def _fail(self, code: int, reason: str) -> None:
         """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): Close frame, then close TCP."""
         self.protocol.fail(code, reason)
+        _wake(self._handler_idle)
         self._transmit()
         self._writer.close()
         self._schedule_abort()
@@ -494,6 +500,9 @@ class WebSocket:
             self._transmit()  # e.g. the Pong for a Ping that came right behind the handshake
             await self._handle_events(events)
             while not self.protocol.close_transport():
+                if self.protocol.failure_pending:
+                    await self._fail_after_the_handler()
+                    continue
                 try:
                     data = await self._reader.read(READ_SIZE)
                 except (ConnectionError, OSError):  # reset by the peer, TLS error, aborted
@@ -511,6 +520,31 @@ class WebSocket:
         finally:
             await self._close_tcp()
             self._finish()
+
+    async def _fail_after_the_handler(self) -> None:
+        """Valid messages came just before a protocol violation: let the handler answer
+        them, then fail (the protocol's next events_received() does)."""
+        await self._wait_for_the_handler()
+        events = self.protocol.events_received()
+        self._transmit()  # the Close frame
+        await self._handle_events(events)
+
+    async def _wait_for_the_handler(self) -> None:
+        """Wait until the handler has taken every message and waits in recv() for the
+        next one (so it has answered them), or closes; ``close_timeout`` seconds at most."""
+        try:
+            async with asyncio.timeout(self.close_timeout):
+                while self._handler_busy() and self.protocol.failure_pending:
+                    self._handler_idle = self._loop.create_future()
+                    try:
+                        await self._handler_idle
+                    finally:
+                        self._handler_idle = None
+        except TimeoutError:
+            pass
+
+    def _handler_busy(self) -> bool:
+        return (bool(self._inbox) or self._inbox_waiter is None) and self._close_request is None
 
     async def _read(self) -> bytes:
         """Read what has arrived, ``b""`` at the end (used while closing)."""
