@@ -693,6 +693,55 @@ def test_invalid_utf8_fails_before_the_message_ends() -> None:
     assert_failed(server, 1007)
 
 
+def test_invalid_utf8_fails_inside_one_frame_before_it_is_whole() -> None:
+    # One 200-byte text frame; its first bytes hold a surrogate (ED A0 80).
+    _, server = connect()
+    greek = "κόσμε".encode()
+    payload = greek + b"\xed\xa0\x80" + b"x" * 186
+    data = from_peer(server, Opcode.TEXT, payload)
+    header = len(data) - len(payload)
+    server.receive_data(data[: header + len(greek) + 1])  # valid so far: ED may begin U+D000
+    assert server.events_received() == [] and server.state is State.OPEN
+    server.receive_data(data[header + len(greek) + 1 : header + len(greek) + 3])  # ED A0 80: never
+    assert_failed(server, 1007)
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 5, 7])
+def test_valid_text_in_one_frame_arriving_in_pieces_is_not_failed(piece: int) -> None:
+    # Each piece is unmasked where the last one stopped (byte i uses key[i % 4]), and a
+    # character cut between two reads waits for its last bytes.
+    _, server = connect()
+    text = "κόσμε 😀 ok" * 5
+    data = from_peer(server, Opcode.TEXT, text.encode(), fin=False)
+    data += from_peer(server, Opcode.CONTINUATION, "€ 😀".encode())
+    for start in range(0, len(data), piece):
+        server.receive_data(data[start : start + piece])
+        assert server.state is State.OPEN
+    assert server.events_received() == [Message(text + "€ 😀")]
+
+
+def test_a_character_cut_by_a_fragment_is_checked_inside_the_next_frame() -> None:
+    _, server = connect()
+    server.receive_data(from_peer(server, Opcode.TEXT, b"ok \xf4", fin=False))  # F4: maybe valid
+    continuation = from_peer(server, Opcode.CONTINUATION, b"\x90" + b"y" * 100)  # F4 90: never
+    server.receive_data(continuation[:7])  # header (6 bytes) and the 90
+    assert_failed(server, 1007)
+
+
+def test_a_frame_out_of_order_fails_from_its_first_bytes() -> None:
+    _, server = connect()
+    server.receive_data(from_peer(server, Opcode.CONTINUATION, b"z" * 100)[:10])
+    assert_failed(server, 1002)
+
+
+def test_binary_in_pieces_is_not_checked_as_text() -> None:
+    _, server = connect()
+    data = from_peer(server, Opcode.BINARY, b"\xff\xfe" * 100)
+    server.receive_data(data[:50])
+    server.receive_data(data[50:])
+    assert server.events_received() == [Message(b"\xff\xfe" * 100)]
+
+
 def test_message_over_the_size_limit_is_1009() -> None:
     _, server = connect(server_options={"max_message_size": 1000})
     server.receive_data(from_peer(server, Opcode.BINARY, bytes(1000)))

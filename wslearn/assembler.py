@@ -8,7 +8,9 @@ The assembler checks two things as early as it can:
 
 * text must be valid UTF-8 (§8.1). It decodes incrementally, so an invalid byte fails
   the connection with 1007 the moment it arrives, even in the first fragment of a long
-  message and even when a multi-byte character is split across two fragments;
+  message and even when a multi-byte character is split across two fragments. Inside
+  one frame too: :meth:`Assembler.check_partial` checks the bytes of a text frame that
+  is still arriving;
 * a message must fit in ``max_size`` bytes, else 1009, before more memory is spent.
 """
 
@@ -46,6 +48,7 @@ class Assembler:
         self._size = 0
         self._decoder: codecs.IncrementalDecoder | None = None
         self._text: list[str] = []
+        self._probe: codecs.IncrementalDecoder | None = None  # see check_partial
 
     @property
     def in_progress(self) -> bool:
@@ -54,21 +57,55 @@ class Assembler:
 
     def receive(self, frame: Frame) -> Message | None:
         """Take one data frame; return the message it completes, if any."""
+        self._probe = None
         if frame.fin and self._opcode is None and frame.opcode is not Opcode.CONTINUATION:
             return self._unfragmented(frame)  # the common case: a whole message in one frame
-        if frame.opcode is Opcode.CONTINUATION:
+        self._check_order(frame.opcode)
+        if frame.opcode is not Opcode.CONTINUATION:
+            self._start(frame.opcode)
+        self._add(frame.payload, final=frame.fin)
+        return self._finish() if frame.fin else None
+
+    def begin_frame(self, opcode: Opcode) -> bool:
+        """A data frame has begun to arrive: check its place in the message (§5.4), and
+        get ready for :meth:`check_partial`. Returns whether its payload is text."""
+        self._check_order(opcode)
+        self._probe = self._new_probe(opcode)
+        return self._probe is not None
+
+    def check_partial(self, data: bytes) -> None:
+        """Fail fast inside one frame: ``data`` are the next bytes of the text frame
+        begun with :meth:`begin_frame`. A byte that can never be valid UTF-8 raises
+        :class:`ProtocolError` (1007) now; :meth:`receive` decodes the whole frame later."""
+        if self._probe is None:
+            return
+        try:
+            self._probe.decode(data, False)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(
+                1007, f"the text is not valid UTF-8 ({exc.reason}, in a frame) (§8.1)"
+            ) from None
+
+    def _new_probe(self, opcode: Opcode) -> codecs.IncrementalDecoder | None:
+        """A decoder for a text frame in progress, in the state the message is in."""
+        if opcode is Opcode.BINARY or (opcode is Opcode.CONTINUATION and self._decoder is None):
+            return None
+        probe = codecs.getincrementaldecoder("utf-8")("strict")
+        if self._decoder is not None:
+            probe.setstate(self._decoder.getstate())  # a character split by the last fragment
+        return probe
+
+    def _check_order(self, opcode: Opcode) -> None:
+        """§5.4: continuation frames continue a message; a new one waits for the last."""
+        if opcode is Opcode.CONTINUATION:
             if self._opcode is None:
                 raise ProtocolError(1002, "a continuation frame arrived, but no message was started (§5.4)")
         elif self._opcode is not None:
             raise ProtocolError(
                 1002,
-                f"a new {frame.opcode.name} message started before the fragmented "
+                f"a new {opcode.name} message started before the fragmented "
                 f"{self._opcode.name} message ended (§5.4)",
             )
-        else:
-            self._start(frame.opcode)
-        self._add(frame.payload, final=frame.fin)
-        return self._finish() if frame.fin else None
 
     def _unfragmented(self, frame: Frame) -> Message:
         """The common case: a whole message in one frame, decoded in one go."""

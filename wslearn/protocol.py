@@ -43,7 +43,18 @@ from dataclasses import dataclass
 
 from .assembler import Assembler, Message
 from .errors import Closer, ConnectionClosed, HandshakeError, ProtocolError
-from .frames import MAX_CONTROL_PAYLOAD, Close, CloseCode, Frame, Opcode, parse_frame, serialize_frame
+from .frames import (
+    MAX_CONTROL_PAYLOAD,
+    Close,
+    CloseCode,
+    Frame,
+    FrameHeader,
+    Opcode,
+    apply_mask,
+    parse_frame,
+    parse_header,
+    serialize_frame,
+)
 from .handshake import (
     MAX_HEADER_SIZE,
     Request,
@@ -221,6 +232,7 @@ class Protocol:
         self._sending_fragments = False
         self._closed_by: Closer = "nobody"
         self._deferred_error: ProtocolError | None = None  # see failure_pending
+        self._partial_checked = 0  # payload bytes of an incomplete text frame already checked
         self._peer_masks = role is Role.SERVER  # §5.1: clients mask, servers do not
 
     def __repr__(self) -> str:
@@ -409,8 +421,10 @@ class Protocol:
             while position < len(view) and self.state is not State.CLOSED:
                 parsed = parse_frame(view, position, max_payload=self.max_message_size)
                 if parsed is None:
+                    self._check_incomplete_frame(view, position)
                     break  # need more bytes
                 frame, used = parsed
+                self._partial_checked = 0
                 if self.trace is not None:
                     self.trace("in", frame, bytes(view[position : position + used]))
                 position += used
@@ -436,7 +450,25 @@ class Protocol:
         else:
             self._receive_close(frame)
 
-    def _check_frame(self, frame: Frame) -> None:
+    def _check_incomplete_frame(self, view: bytes | memoryview, position: int) -> None:
+        """Fail fast inside one frame (§8.1): check the text of a frame still arriving."""
+        header = parse_header(view, position)
+        if header is None or header.opcode.is_control:
+            return
+        if self._partial_checked == 0:
+            self._check_frame(header)
+            if not self._assembler.begin_frame(header.opcode):
+                return  # binary: nothing to check before the whole frame is in
+        start = position + header.size + self._partial_checked
+        data = bytes(view[start:])
+        if header.masking_key is not None:
+            # Byte i of the payload is masked with key[i % 4] (§5.3): start where we left off.
+            shift = self._partial_checked % 4
+            data = apply_mask(data, header.masking_key[shift:] + header.masking_key[:shift])
+        self._assembler.check_partial(data)
+        self._partial_checked += len(data)
+
+    def _check_frame(self, frame: Frame | FrameHeader) -> None:
         """The rules parse_frame cannot know: they depend on who we are (RFC 6455 §5.1, §5.2)."""
         if frame.masking_key is None:
             if self._peer_masks:
