@@ -2,18 +2,31 @@
 
 * messages that were whole before a protocol violation are delivered (and answered)
   before the connection fails;
+* a server that fails a connection while the client is still sending (a message over
+  the size limit) never loses its close code to a TCP reset: node ``ws``, Chromium and
+  aiohttp all see 1009, every time.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import collections
+import json
+import shutil
+import subprocess
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
 from typing import Any
 
-from wslearn.aio import WebSocket, connect
+import aiohttp
+import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, require
+
+from wslearn.aio import WebSocket, connect, serve
 from wslearn.conformance.wire import CONTINUATION, TEXT, accept_for, build_frame
 from wslearn.errors import ConnectionClosed
 from wslearn.frames import Close, Frame, Opcode, parse_frame
+from wslearn.notebook.runner import BackgroundServer
 
 TIMEOUT = 20
 
@@ -95,3 +108,127 @@ def test_client_answers_the_messages_before_a_violation_then_fails() -> None:
     assert [frame.payload for frame in frames[:2]] == [b"echo first", b"echo second"]
     assert frames[2].opcode is Opcode.CLOSE and Close.parse(frames[2].payload).code == 1002
     assert len(frames) == 3
+
+
+# --- Never lose the close code --------------------------------------------------------------
+
+LIMIT = 2**20  # the server's max_message_size
+
+
+async def echo(ws: WebSocket) -> None:
+    async for message in ws:
+        await ws.send(message)
+
+
+@pytest.fixture(scope="module")
+def echo_server() -> Iterator[BackgroundServer]:
+    async def starter() -> Any:
+        return await serve(echo, "127.0.0.1", 0, max_message_size=LIMIT, ping_interval=None)
+
+    with BackgroundServer(starter, name="strict echo") as server:
+        yield server
+
+
+NODE_CLIENT = """
+// A fragmented message growing past the server's limit, again and again: print the
+// close code each connection ended with.
+const WebSocket = require('ws');
+const [url, runs] = [process.argv[2], Number(process.argv[3])];
+function once() {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url);
+    const timer = setTimeout(() => { ws.terminate(); resolve('timeout'); }, 10000);
+    ws.on('open', () => {
+      const piece = Buffer.alloc(64 * 1024, 97);  // 40 fragments: 2.5 MiB in all
+      for (let i = 0; i < 40; i++) ws.send(piece, { fin: i === 39, binary: false });
+    });
+    ws.on('error', () => {});
+    ws.on('close', (code) => { clearTimeout(timer); resolve(code); });
+  });
+}
+(async () => {
+  const codes = [];
+  for (let i = 0; i < runs; i++) codes.push(await once());
+  console.log(JSON.stringify(codes));
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def node_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the npm package ``ws`` installed and the client script."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    require(node is not None and npm is not None, "node and npm are missing: install Debian's nodejs and npm")
+    assert npm is not None
+    folder = tmp_path_factory.mktemp("node-ws")
+    done = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--silent", "ws@8"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    require(done.returncode == 0, f"npm install ws failed: {done.stderr[-500:]}")
+    (folder / "client.js").write_text(NODE_CLIENT)
+    return folder
+
+
+def test_node_ws_sees_1009_for_a_fragmented_message_past_the_limit(
+    node_ws: Path, echo_server: BackgroundServer
+) -> None:
+    runs = 40
+    done = subprocess.run(
+        ["node", "client.js", echo_server.url + "/", str(runs)],
+        cwd=node_ws,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    codes = collections.Counter(json.loads(done.stdout))
+    assert codes == {1009: runs}, codes
+
+
+BROWSER_CLIENT = """
+async ([url, runs, size]) => {
+  const codes = [];
+  for (let i = 0; i < runs; i++) {
+    codes.push(await new Promise((resolve) => {
+      const ws = new WebSocket(url);
+      ws.onopen = () => ws.send(new Uint8Array(size));
+      ws.onclose = (event) => resolve(event.code);
+    }));
+  }
+  return codes;
+}
+"""
+
+
+def test_chromium_sees_1009_for_a_message_past_the_limit_every_time(echo_server: BackgroundServer) -> None:
+    require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    runs = 20
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(60_000)
+            codes = page.evaluate(BROWSER_CLIENT, [echo_server.url + "/", runs, 2 * LIMIT])
+        finally:
+            browser.close()
+    assert collections.Counter(codes) == {1009: runs}, codes
+
+
+def test_aiohttp_sees_1009_for_a_message_past_the_limit_every_time(echo_server: BackgroundServer) -> None:
+    async def codes(runs: int) -> collections.Counter[object]:
+        seen: collections.Counter[object] = collections.Counter()
+        async with aiohttp.ClientSession() as session:
+            for _ in range(runs):
+                async with session.ws_connect(echo_server.url + "/", max_msg_size=0) as ws:
+                    await ws.send_bytes(bytes(2 * LIMIT))
+                    message = await ws.receive(timeout=10)
+                    seen[message.data if message.type is aiohttp.WSMsgType.CLOSE else message.type] += 1
+        return seen
+
+    assert run(codes(20)) == {1009: 20}

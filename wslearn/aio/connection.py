@@ -167,6 +167,7 @@ class WebSocket:
         self._pings: dict[bytes, tuple[asyncio.Future[float] | None, float]] = {}
         self._heartbeat: asyncio.TimerHandle | None = None  # the next ping, or its timeout
         self._eof_received = False
+        self._close_frame_received = False  # the peer's Close frame: nothing follows it
         self._abort_timer: asyncio.TimerHandle | None = None
         self._done: asyncio.Future[None] = self._loop.create_future()
         self._reader_task: asyncio.Task[None] | None = None
@@ -420,7 +421,7 @@ class WebSocket:
         self.protocol.fail(code, reason)
         _wake(self._handler_idle)
         self._transmit()
-        self._writer.close()
+        self._writer.close()  # the peer does not answer (the heartbeat): no use waiting for it
         self._schedule_abort()
 
     def _schedule_abort(self) -> None:
@@ -565,7 +566,10 @@ class WebSocket:
             elif isinstance(event, ConnectionFailed):
                 self._log("-", "error", preview=f"failed the connection: {event.code} {event.reason}")
                 self._end_of_messages()
-            elif isinstance(event, (CloseReceived, ConnectionLost)):
+            elif isinstance(event, CloseReceived):
+                self._close_frame_received = True
+                self._end_of_messages()
+            elif isinstance(event, ConnectionLost):
                 self._end_of_messages()
             # Ping: the protocol has already queued the Pong (RFC 6455 §5.5.2).
 
@@ -607,9 +611,20 @@ class WebSocket:
 
     async def _close_tcp(self) -> None:
         """Close the TCP connection. RFC 6455 §7.1.1: the server closes first; the client
-        waits (``close_timeout`` at most) for the server to do so."""
+        waits (``close_timeout`` at most) for the server to do so.
+
+        A server that failed the connection (or got no Close frame) may have unread bytes
+        from a peer that is still sending; closing the socket then makes the kernel answer
+        with a reset, which can destroy our Close frame before the peer reads it, and the
+        peer sees 1006 instead of our code. So it half-closes (FIN) first, reads and
+        drops what still comes until the peer closes too (``close_timeout`` at most), and
+        only then closes, as for an HTTP error answer.
+        """
         self._transmit()
-        if self.protocol.role is Role.CLIENT and not self._eof_received:
+        client = self.protocol.role is Role.CLIENT
+        if not self._eof_received and (client or not self._close_frame_received):
+            if not client and self._writer.can_write_eof() and not self._writer.is_closing():
+                self._writer.write_eof()  # FIN after our Close frame; we still read
             try:
                 async with asyncio.timeout(self.close_timeout):
                     while await self._read():
