@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import json
 import shutil
 import subprocess
@@ -23,7 +24,7 @@ import pytest
 from browser_support import CHROMIUM, CHROMIUM_ARGS, require
 
 from wslearn.aio import WebSocket, connect, serve
-from wslearn.conformance.wire import CONTINUATION, TEXT, accept_for, build_frame
+from wslearn.conformance.wire import CLOSE, CONTINUATION, TEXT, accept_for, build_frame
 from wslearn.errors import ConnectionClosed
 from wslearn.frames import Close, Frame, Opcode, parse_frame
 from wslearn.notebook.runner import BackgroundServer
@@ -32,7 +33,10 @@ TIMEOUT = 20
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
+    """Run on a fresh event loop in a thread of its own: Playwright's sync API keeps a
+    loop running in this thread while the browser fixture lives."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coro, TIMEOUT)).result()
 
 
 async def read_frames(reader: asyncio.StreamReader) -> list[Frame]:
@@ -204,19 +208,27 @@ async ([url, runs, size]) => {
 """
 
 
-def test_chromium_sees_1009_for_a_message_past_the_limit_every_time(echo_server: BackgroundServer) -> None:
+@pytest.fixture(scope="module")
+def page() -> Iterator[Any]:
+    """A blank page in headless Chromium."""
     require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
     from playwright.sync_api import sync_playwright
 
-    runs = 20
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.set_default_timeout(60_000)
-            codes = page.evaluate(BROWSER_CLIENT, [echo_server.url + "/", runs, 2 * LIMIT])
+            yield page
         finally:
             browser.close()
+
+
+def test_chromium_sees_1009_for_a_message_past_the_limit_every_time(
+    page: Any, echo_server: BackgroundServer
+) -> None:
+    runs = 20
+    codes = page.evaluate(BROWSER_CLIENT, [echo_server.url + "/", runs, 2 * LIMIT])
     assert collections.Counter(codes) == {1009: runs}, codes
 
 
@@ -232,3 +244,53 @@ def test_aiohttp_sees_1009_for_a_message_past_the_limit_every_time(echo_server: 
         return seen
 
     assert run(codes(20)) == {1009: 20}
+
+
+# --- A clean close without a code ----------------------------------------------------------
+
+BROWSER_CLOSES = """
+async ([url, args]) => new Promise((resolve) => {
+  const ws = new WebSocket(url);
+  ws.onopen = () => ws.close(...args);
+  ws.onclose = (event) => resolve([event.code, event.reason, event.wasClean]);
+})
+"""
+
+
+def test_async_for_ends_quietly_when_the_browser_closes_without_a_code(page: Any) -> None:
+    # ws.close() with no arguments sends a Close frame without a status code: 1005 on our
+    # side, a clean end like 1000 and 1001.
+    outcomes: list[str] = []
+
+    async def handler(ws: WebSocket) -> None:
+        try:
+            async for _ in ws:
+                pass
+            outcomes.append(f"ended quietly ({ws.closed})")
+        except ConnectionClosed as closed:
+            outcomes.append(f"raised {closed}")
+
+    async def starter() -> Any:
+        return await serve(handler, "127.0.0.1", 0, ping_interval=None)
+
+    with BackgroundServer(starter, name="closes without a code") as server:
+        code, _, clean = page.evaluate(BROWSER_CLOSES, [server.url + "/", []])
+    assert (code, clean) == (1005, True)
+    assert outcomes == ["ended quietly (1005 (closed by the peer))"]
+
+
+def test_async_for_ends_quietly_on_the_client_after_a_close_without_a_code() -> None:
+    frames_back: list[list[Frame]] = []
+
+    async def main() -> ConnectionClosed | None:
+        server = await raw_server(build_frame(CLOSE, b"", masked=False), frames_back)
+        port = server.sockets[0].getsockname()[1]
+        async with server, connect(f"ws://127.0.0.1:{port}/") as ws:
+            async for _ in ws:
+                raise AssertionError("no message was sent")
+            return ws.closed
+
+    closed = run(main())
+    assert closed is not None and (closed.code, closed.by, closed.ok) == (1005, "remote", True)
+    [[echo]] = frames_back
+    assert echo.opcode is Opcode.CLOSE and echo.payload == b""  # §5.5.1: no code to echo

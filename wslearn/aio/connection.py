@@ -261,7 +261,7 @@ class WebSocket:
                 self._inbox_waiter = None
 
     def __aiter__(self) -> WebSocket:
-        """``async for message in ws``: ends quietly after a 1000 or 1001 close."""
+        """``async for message in ws``: ends quietly after a 1000, 1001 or 1005 close."""
         return self
 
     async def __anext__(self) -> str | bytes:
