@@ -475,7 +475,7 @@ def test_the_close_code_is_echoed(code: int) -> None:
     pump(server, client)
     assert client.events_received() == [CloseReceived(code, "reason")]
     [echo] = frames_in(client.data_to_send())
-    assert Close.parse(echo.payload).code == code
+    assert Close.parse(echo.payload) == Close(code, "reason")  # the reason is echoed too
 
 
 def test_server_closes_tcp_after_the_closing_handshake() -> None:

@@ -246,7 +246,7 @@ def test_aiohttp_sees_1009_for_a_message_past_the_limit_every_time(echo_server: 
     assert run(codes(20)) == {1009: 20}
 
 
-# --- A clean close without a code ----------------------------------------------------------
+# --- A clean close without a code, and the reason echoed ----------------------------------
 
 BROWSER_CLOSES = """
 async ([url, args]) => new Promise((resolve) => {
@@ -255,6 +255,13 @@ async ([url, args]) => new Promise((resolve) => {
   ws.onclose = (event) => resolve([event.code, event.reason, event.wasClean]);
 })
 """
+
+
+def test_the_browser_sees_its_close_reason_echoed(page: Any, echo_server: BackgroundServer) -> None:
+    # RFC 6455 §5.5.1 lets the answer carry any reason; echoing it tells the browser its
+    # close was understood (its close event used to show reason "").
+    code, reason, clean = page.evaluate(BROWSER_CLOSES, [echo_server.url + "/", [4000, "done, thanks ✓"]])
+    assert (code, reason, clean) == (4000, "done, thanks ✓", True)
 
 
 def test_async_for_ends_quietly_when_the_browser_closes_without_a_code(page: Any) -> None:

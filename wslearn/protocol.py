@@ -25,7 +25,7 @@ The state only moves along the edges of :data:`TRANSITIONS`::
         └──────────────────────────▶ CLOSED ◀──────────────────────────────────┘
 
 When the peer starts the closing handshake we answer at once with our own Close frame
-(echoing its code, RFC 6455 §5.5.1), so its ``close received`` and our ``close sent``
+(echoing its code and reason, RFC 6455 §5.5.1), so its ``close received`` and our ``close sent``
 follow each other: OPEN → CLOSING → CLOSED in one call.
 
 A peer that breaks a rule may have sent whole, valid messages just before, in the same
@@ -490,10 +490,12 @@ class Protocol:
         self._events.append(CloseReceived(close.code, close.reason))
         if self.state is State.OPEN:
             # The peer started closing. §5.5.1: answer with a Close frame, "typically
-            # echoing the status code it received".
+            # echoing the status code it received"; we echo its reason too.
             self._transition("close received")
             self._closed_by = "remote"
-            echo = b"" if close.code == CloseCode.NO_STATUS_RCVD else Close(close.code).serialize()
+            echo = (
+                b"" if close.code == CloseCode.NO_STATUS_RCVD else Close(close.code, close.reason).serialize()
+            )
             self._send_frame(Opcode.CLOSE, echo)
             self._transition("close sent")
         else:
