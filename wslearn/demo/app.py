@@ -100,7 +100,7 @@ class DemoServer:
     def process_request(self, request: Request) -> Response | None:
         """Answer with plain HTTP, or return None to go on with the WebSocket handshake."""
         if request.path == "/" and not routes.wants_websocket(request):
-            if request.method != "GET":
+            if request.method not in ("GET", "HEAD"):  # RFC 9110 §9.1: HEAD wherever GET
                 return routes.method_not_allowed(request.method, request.path)
             return routes.page()
         if request.path not in self.routes:
