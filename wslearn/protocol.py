@@ -25,8 +25,8 @@ The state only moves along the edges of :data:`TRANSITIONS`::
         └──────────────────────────▶ CLOSED ◀──────────────────────────────────┘
 
 When the peer starts the closing handshake we answer at once with our own Close frame
-(echoing its code and reason, RFC 6455 §5.5.1), so its ``close received`` and our ``close sent``
-follow each other: OPEN → CLOSING → CLOSED in one call.
+(echoing its code and reason, RFC 6455 §5.5.1), so its ``close received`` and our
+``close sent`` follow each other: OPEN → CLOSING → CLOSED in one call.
 
 A peer that breaks a rule may have sent whole, valid messages just before, in the same
 read. They are delivered first: ``events_received()`` returns them while the failure
@@ -493,9 +493,7 @@ class Protocol:
             # echoing the status code it received"; we echo its reason too.
             self._transition("close received")
             self._closed_by = "remote"
-            echo = (
-                b"" if close.code == CloseCode.NO_STATUS_RCVD else Close(close.code, close.reason).serialize()
-            )
+            echo = b"" if close.code == CloseCode.NO_STATUS_RCVD else close.serialize()
             self._send_frame(Opcode.CLOSE, echo)
             self._transition("close sent")
         else:
