@@ -12,16 +12,22 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import contextlib
 import json
 import shutil
+import ssl
 import subprocess
+import time
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import trustme
 from browser_support import CHROMIUM, CHROMIUM_ARGS, require
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 
 from wslearn.aio import WebSocket, connect, serve
 from wslearn.conformance.wire import CLOSE, CONTINUATION, TEXT, accept_for, build_frame
@@ -41,7 +47,7 @@ def run(coro: Coroutine[Any, Any, Any]) -> Any:
 
 async def read_frames(reader: asyncio.StreamReader) -> list[Frame]:
     """Every frame a peer sends, up to its Close frame or the end of TCP."""
-    data, frames = b"", []
+    data, frames = b"", list[Frame]()
     while not frames or frames[-1].opcode is not Opcode.CLOSE:
         parsed = parse_frame(data)
         if parsed is None:
@@ -244,6 +250,36 @@ def test_aiohttp_sees_1009_for_a_message_past_the_limit_every_time(echo_server: 
         return seen
 
     assert run(codes(20)) == {1009: 20}
+
+
+def test_over_tls_the_client_sees_1009_every_time_and_soon() -> None:
+    # asyncio's TLS transport cannot half-close (no FIN): the server drops what still
+    # comes until the client is quiet, then closes, without waiting close_timeout.
+    authority = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    authority.configure_trust(client_context)
+
+    async def main() -> list[tuple[int | None, float]]:
+        seen = []
+        async with await serve(
+            echo, max_message_size=LIMIT, ssl=server_context, ping_interval=None
+        ) as server:
+            for _ in range(20):
+                async with ws_connect(server.url, ssl=client_context, max_size=None) as client:
+                    started = time.monotonic()
+                    with contextlib.suppress(WsConnectionClosed):
+                        await client.send(bytes(2 * LIMIT))
+                        await client.recv()
+                    await client.wait_closed()
+                    code = client.protocol.close_rcvd.code if client.protocol.close_rcvd else None
+                    seen.append((code, time.monotonic() - started))
+        return seen
+
+    seen = run(main())
+    assert [code for code, _ in seen] == [1009] * 20, seen
+    assert max(seconds for _, seconds in seen) < 3, seen  # close_timeout is 5 s
 
 
 # --- A clean close without a code, and the reason echoed ----------------------------------

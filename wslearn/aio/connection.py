@@ -85,6 +85,7 @@ logger = logging.getLogger("wslearn.aio")
 
 READ_SIZE = 2**18  # bytes asked from the socket at a time
 RTT_HISTORY = 100  # round-trip times kept in WebSocket.rtts
+DRAIN_QUIET = 0.2  # seconds without a byte: a peer that cannot get our FIN has stopped sending
 
 _connection_ids = itertools.count(1)
 
@@ -618,25 +619,35 @@ class WebSocket:
         with a reset, which can destroy our Close frame before the peer reads it, and the
         peer sees 1006 instead of our code. So it half-closes (FIN) first, reads and
         drops what still comes until the peer closes too (``close_timeout`` at most), and
-        only then closes, as for an HTTP error answer.
+        only then closes, as for an HTTP error answer. TLS cannot half-close: there it
+        drops what comes until the peer stops sending (it has read our Close frame, sent
+        its own and waits), that is ``DRAIN_QUIET`` seconds without a byte.
         """
         self._transmit()
         client = self.protocol.role is Role.CLIENT
         if not self._eof_received and (client or not self._close_frame_received):
-            if not client and self._writer.can_write_eof() and not self._writer.is_closing():
+            half_closed = not client and self._writer.can_write_eof() and not self._writer.is_closing()
+            if half_closed:
                 self._writer.write_eof()  # FIN after our Close frame; we still read
-            try:
-                async with asyncio.timeout(self.close_timeout):
-                    while await self._read():
-                        pass
-            except TimeoutError:
-                pass
+            await self._drain(quiet=None if client or half_closed else DRAIN_QUIET)
         self._writer.close()
         try:
             async with asyncio.timeout(self.close_timeout):
                 await self._writer.wait_closed()
         except (TimeoutError, ConnectionError, OSError):
             self._writer.transport.abort()
+
+    async def _drain(self, quiet: float | None) -> None:
+        """Read and drop until EOF, or ``quiet`` seconds without a byte; ``close_timeout``
+        seconds at most."""
+        try:
+            async with asyncio.timeout(self.close_timeout):
+                while True:
+                    async with asyncio.timeout(quiet):
+                        if not await self._read():
+                            return
+        except TimeoutError:
+            pass
 
     def _finish(self) -> None:
         """The connection is over: wake everyone who waits, stop the writer and the timers."""
