@@ -85,6 +85,7 @@ class Assembler:
             raise ProtocolError(
                 1007, f"the text is not valid UTF-8 ({exc.reason}, in a frame) (§8.1)"
             ) from None
+        _check_surrogate_start(self._probe)
 
     def _new_probe(self, opcode: Opcode) -> codecs.IncrementalDecoder | None:
         """A decoder for a text frame in progress, in the state the message is in."""
@@ -142,6 +143,7 @@ class Assembler:
         except UnicodeDecodeError as exc:
             where = "at the end of the message" if final else "in a fragment"
             raise ProtocolError(1007, f"the text is not valid UTF-8 ({exc.reason}, {where}) (§8.1)") from None
+        _check_surrogate_start(self._decoder)
 
     def _finish(self) -> Message:
         data: str | bytes = "".join(self._text) if self._decoder is not None else b"".join(self._parts)
@@ -151,3 +153,12 @@ class Assembler:
         self._text = []
         self._size = 0
         return Message(data)
+
+
+def _check_surrogate_start(decoder: codecs.IncrementalDecoder) -> None:
+    """Python's decoder keeps ED A0..ED BF waiting for a third byte, but no third byte
+    can save it: it would encode a surrogate, U+D800-U+DFFF, which UTF-8 excludes (RFC
+    3629 §3). Fail fast on it like on every other impossible byte."""
+    waiting, _ = decoder.getstate()
+    if len(waiting) >= 2 and waiting[0] == 0xED and waiting[1] >= 0xA0:
+        raise ProtocolError(1007, "the text is not valid UTF-8 (ED A0-BF begins a surrogate) (§8.1)")
