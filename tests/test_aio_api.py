@@ -322,7 +322,10 @@ def test_client_sends_headers_origin_and_basic_auth_from_url() -> None:
 
 def test_client_open_timeout() -> None:
     async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()
+        try:
+            await reader.read()
+        finally:
+            writer.close()  # Server.wait_closed() waits for every connection (Python 3.12.1)
 
     async def main() -> None:
         server = await asyncio.start_server(never_answer, "127.0.0.1", 0)

@@ -79,6 +79,7 @@ async def silent_server(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
     while (parsed := Request.parse(bytes(data))) is None:
         chunk = await reader.read(4096)
         if not chunk:
+            writer.close()
             return
         data += chunk
     request, _ = parsed

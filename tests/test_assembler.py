@@ -207,6 +207,21 @@ def test_invalid_sequence_split_across_fragments_fails_at_the_impossible_byte(
     assert error.close_code == 1007
 
 
+@pytest.mark.parametrize("second", [0xA0, 0xAF, 0xBF])
+def test_a_surrogate_fails_at_its_second_byte(second: int) -> None:
+    # ED A0..BF can only become U+D800-U+DFFF, excluded from UTF-8 (RFC 3629 §3); Python's
+    # own decoder would wait for a third byte.
+    assert first_impossible_byte(bytes([0xED, second])) == 1
+    assembler = Assembler()
+    assert assembler.receive(Frame(TEXT, b"ok \xed", fin=False)) is None  # ED 80..9F is fine
+    assert protocol_error(assembler, Frame(CONT, bytes([second]), fin=False)).close_code == 1007
+    assert Assembler().begin_frame(TEXT)
+    probe = Assembler()
+    probe.begin_frame(TEXT)
+    with pytest.raises(ProtocolError):
+        probe.check_partial(bytes([0x41, 0xED, second]))
+
+
 def test_character_cut_short_by_the_end_of_the_message_is_1007() -> None:
     assembler = Assembler()
     assert assembler.receive(Frame(TEXT, b"ok \xe2", fin=False)) is None

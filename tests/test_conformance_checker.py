@@ -9,9 +9,11 @@ bounded). The card of the websockets library's server is printed, not asserted.
 from __future__ import annotations
 
 import asyncio
+import http.server
 import re
+import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 import pytest
@@ -137,7 +139,10 @@ def test_careless_server_fails_where_it_trusts_the_client(naive: BackgroundServe
 
 def test_a_hanging_server_cannot_hang_the_run() -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(-1)  # read until the client leaves, never answer
+        try:
+            await reader.read(-1)  # read until the client leaves, never answer
+        finally:
+            writer.close()  # Server.wait_closed() waits for every connection (Python 3.12.1)
 
     async def main() -> tuple[Report, float]:
         server = await asyncio.start_server(silent, "127.0.0.1", 0)
@@ -192,6 +197,54 @@ def test_check_main_refuses_what_is_not_a_websocket_url(capsys: pytest.CaptureFi
     assert check_main(["http://127.0.0.1:1/"]) == 2
     assert "ws://" in capsys.readouterr().err
     assert check_main([]) == 2
+
+
+class Hello(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"hello, this is plain HTTP\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: the test reads stderr
+
+
+@pytest.fixture(scope="module")
+def plain_http() -> Iterator[str]:
+    """A plain HTTP server (no WebSocket at all); yields its ws:// URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"ws://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("where", ["closed port", "wrong path", "wss to a plain server", "plain HTTP"])
+def test_check_main_says_once_that_no_websocket_server_answers(
+    where: str, demo: BackgroundServer, plain_http: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    urls = {
+        "closed port": "ws://127.0.0.1:1/",
+        "wrong path": demo.url + "/nope",
+        "wss to a plain server": demo.url.replace("ws://", "wss://") + "/ws",
+        "plain HTTP": plain_http,
+    }
+    started = time.perf_counter()
+    assert check_main([urls[where], "--timeout", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1, err
+    assert err.startswith(f"error: no WebSocket server at {urls[where]}: the server "), err
+    assert time.perf_counter() - started < 5
+
+
+def test_check_main_refuses_an_only_that_matches_no_case(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_main(["ws://127.0.0.1:1/", "--only", "nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert "no case matches --only nosuch" in err and "UTF-8" in err
+    assert check_main(["ws://127.0.0.1:1/", "--list", "--only", "nosuch"]) == 2
 
 
 def test_check_main_lists_the_cases(capsys: pytest.CaptureFixture[str]) -> None:

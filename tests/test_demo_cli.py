@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from websockets.exceptions import ConnectionClosedOK
+from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK
 from websockets.sync.client import connect as ws_connect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,3 +111,43 @@ def test_serve_help() -> None:
     )
     assert done.returncode == 0
     assert "--port" in done.stdout and "--host" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--port", "70000"], "70000 is not a TCP port"),
+        (["--port", "-1"], "-1 is not a TCP port"),
+        (["--port", "http"], "'http' is not a whole number"),
+        (["--max-message-size", "0"], "a size is at least 1"),
+    ],
+)
+def test_serve_options_out_of_range_are_clear_errors(option: list[str], message: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "wslearn", "serve", *option],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_max_message_size_sets_the_limit_of_the_routes() -> None:
+    process, _, url = start("wslearn", "serve", "--max-message-size", str(3 * 2**20))
+    try:
+        with ws_connect(url + "/ws", open_timeout=TIMEOUT, proxy=None, max_size=None) as ws:
+            big = bytes(3 * 2**20)  # three times the default limit: now accepted
+            ws.send(big)
+            assert ws.recv(timeout=TIMEOUT) == big
+            ws.send(big + b"!")
+            with pytest.raises(ConnectionClosedError):
+                ws.recv(timeout=TIMEOUT)
+            assert ws.protocol.close_rcvd is not None
+            assert ws.protocol.close_rcvd.code == 1009
+    finally:
+        process.send_signal(signal.SIGINT)
+        if process.wait(TIMEOUT) is None:
+            process.kill()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -203,10 +204,32 @@ def test_post_to_the_page_is_405(demo: BackgroundServer) -> None:
         conn.request("POST", "/", body=b"x")
         response = conn.getresponse()
         assert response.status == 405
-        assert response.getheader("Allow") == "GET"
-        assert b"GET" in response.read()
+        assert response.getheader("Allow") == "GET, HEAD"
+        assert b"GET and HEAD" in response.read()
     finally:
         conn.close()
+
+
+def raw_http(server: BackgroundServer, request: str) -> tuple[bytes, bytes]:
+    """Send one request as it is; returns the answer's head and everything after it."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+        sock.sendall(request.encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    return head, rest
+
+
+@pytest.mark.parametrize(("path", "status"), [("/", 200), ("/nope", 404), ("/ws", 426)])
+def test_head_gets_the_headers_of_get_and_no_content(demo: BackgroundServer, path: str, status: int) -> None:
+    # RFC 9110 §9.3.2: the same header fields as GET, and no content at all.
+    get_head, get_body = raw_http(demo, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    head, rest = raw_http(demo, f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode())
+    assert head == get_head and get_body
+    assert f"Content-Length: {len(get_body)}".encode() in head
+    assert rest == b""
 
 
 def test_a_bad_request_never_hurts_the_others(demo: BackgroundServer) -> None:

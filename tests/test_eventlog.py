@@ -113,6 +113,36 @@ def test_frame_previews() -> None:
     assert "suite" in log.record_frame(1, "in", continuation, b"").preview
 
 
+def test_the_fin_bit_marks_a_fragment() -> None:
+    log = EventLog()
+    first = log.record_frame(1, "in", Frame(Opcode.TEXT, b"Hel", fin=False), b"")
+    last = log.record_frame(1, "in", Frame(Opcode.CONTINUATION, b"lo"), b"")
+    assert (first.fin, last.fin) == (False, True)
+    assert "FIN=0" in str(first) and "FIN=0" not in str(last)
+    assert "FIN=0" not in str(log.record_frame(1, "in", Frame(Opcode.TEXT, b"whole"), b""))
+
+
+def test_continuations_preview_as_their_message_type() -> None:
+    # Connection 1 sends a binary message of ASCII-looking bytes, connection 2 a text one,
+    # fragment by fragment and interleaved: each continuation is shown as its message is.
+    log = EventLog()
+    log.record_frame(1, "in", Frame(Opcode.BINARY, b"abc", fin=False), b"")
+    log.record_frame(2, "in", Frame(Opcode.TEXT, b"caf", fin=False), b"")
+    log.record_frame(1, "in", Frame(Opcode.PING, b"ping"), b"")  # control frames in between
+    binary = log.record_frame(1, "in", Frame(Opcode.CONTINUATION, b"def", fin=False), b"")
+    text = log.record_frame(2, "in", Frame(Opcode.CONTINUATION, "é ✓".encode()), b"")
+    binary_end = log.record_frame(1, "in", Frame(Opcode.CONTINUATION, b"ghi"), b"")
+    assert (binary.preview, binary_end.preview, text.preview) == ("64 65 66", "67 68 69", "'é ✓'")
+    # The other direction of connection 1 is a message of its own.
+    assert log.record_frame(1, "out", Frame(Opcode.CONTINUATION, b"xyz"), b"").preview == "'xyz'"
+
+
+def test_a_text_fragment_cut_inside_a_character_previews_without_a_replacement() -> None:
+    log = EventLog()
+    fragment = Frame(Opcode.TEXT, "suite ✓".encode()[:-1], fin=False)
+    assert log.record_frame(1, "in", fragment, b"").preview == "'suite '"
+
+
 # --- redaction ----------------------------------------------------------------------------
 
 

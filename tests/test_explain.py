@@ -106,6 +106,26 @@ def test_rfc_examples(data: bytes, opcode: str, fin: str, payload: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("payload", "fin", "summary"),
+    [
+        # 601 bytes: the byte limit of the summary cuts a "€" in two.
+        ("a" + "€" * 200, True, repr("a" + "€" * 79) + "…"),
+        # 300 bytes, 100 characters: cut by the character limit.
+        ("€" * 100, True, repr("€" * 80) + "…"),
+        # A first fragment that ends inside "é": the rest is in the next frame.
+        ("café", False, "'caf'"),
+        ("café", True, "'café'"),
+    ],
+)
+def test_the_summary_never_shows_a_false_replacement_character(payload: str, fin: bool, summary: str) -> None:
+    data = payload.encode()
+    data = data[:-1] if not fin else data
+    e = explain_frame(serialize_frame(Frame(Opcode.TEXT, data, fin=fin)))
+    assert e.headline.endswith(f"-byte payload: {summary}")
+    assert "�" not in e.headline
+
+
+@pytest.mark.parametrize(
     ("size", "seven_bits", "where", "raw"),
     [
         (256, "126", "bytes 2–3 (bits 16–31)", "01 00"),  # RFC §5.7: 256 bytes binary

@@ -24,6 +24,7 @@ from wslearn.frames import (
     apply_mask,
     apply_mask_loop,
     parse_frame,
+    parse_header,
     serialize_frame,
 )
 
@@ -145,6 +146,18 @@ def test_parse_byte_by_byte(name: str, wire: bytes, frame: Frame) -> None:
     for size in prefix_lengths(len(wire)):
         assert parse_frame(view[:size]) is None, f"frame complete after {size} bytes?"
     assert parse_frame(view) == (frame, len(wire))
+
+
+@pytest.mark.parametrize(("name", "wire", "frame"), ALL_VECTORS, ids=VECTOR_IDS)
+def test_the_header_is_known_before_the_payload_arrives(name: str, wire: bytes, frame: Frame) -> None:
+    header_size = len(wire) - len(frame.payload)
+    for size in range(header_size):
+        assert parse_header(wire[:size]) is None, f"header complete after {size} bytes?"
+    for size in range(header_size, len(wire) + 1):
+        header = parse_header(wire[:size])
+        assert header is not None
+        assert (header.opcode, header.fin, header.masking_key) == (frame.opcode, frame.fin, frame.masking_key)
+        assert (header.size, header.length) == (header_size, len(frame.payload))
 
 
 @pytest.mark.parametrize(("name", "wire", "frame"), ALL_VECTORS, ids=VECTOR_IDS)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from wslearn.eventlog import EventLog
-from wslearn.frames import Opcode
+from wslearn.frames import Frame, Opcode
 from wslearn.notebook.widgets import (
     RFC_EXAMPLE_KEY,
     AcceptKeyWidget,
@@ -159,6 +159,14 @@ def test_a_burst_of_events_is_drawn_a_few_times_not_once_per_event() -> None:
 def test_payloads_are_shown_as_text_never_as_html() -> None:
     page = events_html([EventLog().record(1, "in", "frame", preview="<img src=x onerror=alert(1)>")])
     assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_the_table_marks_fragments() -> None:
+    log = EventLog()
+    log.record_frame(1, "in", Frame(Opcode.BINARY, b"ab", fin=False), b"")
+    log.record_frame(1, "in", Frame(Opcode.CONTINUATION, b"cd"), b"")
+    page = events_html(log.events())
+    assert page.count("FIN=0") == 1 and ">BINARY FIN=0<" in page and ">CONTINUATION<" in page
 
 
 def test_a_new_view_of_the_same_log_detaches_the_old_one() -> None:

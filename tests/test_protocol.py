@@ -475,7 +475,7 @@ def test_the_close_code_is_echoed(code: int) -> None:
     pump(server, client)
     assert client.events_received() == [CloseReceived(code, "reason")]
     [echo] = frames_in(client.data_to_send())
-    assert Close.parse(echo.payload).code == code
+    assert Close.parse(echo.payload) == Close(code, "reason")  # the reason is echoed too
 
 
 def test_server_closes_tcp_after_the_closing_handshake() -> None:
@@ -693,6 +693,55 @@ def test_invalid_utf8_fails_before_the_message_ends() -> None:
     assert_failed(server, 1007)
 
 
+def test_invalid_utf8_fails_inside_one_frame_before_it_is_whole() -> None:
+    # One 200-byte text frame; its first bytes hold a surrogate (ED A0 80).
+    _, server = connect()
+    greek = "κόσμε".encode()
+    payload = greek + b"\xed\xa0\x80" + b"x" * 186
+    data = from_peer(server, Opcode.TEXT, payload)
+    header = len(data) - len(payload)
+    server.receive_data(data[: header + len(greek) + 1])  # valid so far: ED may begin U+D000
+    assert server.events_received() == [] and server.state is State.OPEN
+    server.receive_data(data[header + len(greek) + 1 : header + len(greek) + 2])  # ED A0: never
+    assert_failed(server, 1007)
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 5, 7])
+def test_valid_text_in_one_frame_arriving_in_pieces_is_not_failed(piece: int) -> None:
+    # Each piece is unmasked where the last one stopped (byte i uses key[i % 4]), and a
+    # character cut between two reads waits for its last bytes.
+    _, server = connect()
+    text = "κόσμε 😀 ok" * 5
+    data = from_peer(server, Opcode.TEXT, text.encode(), fin=False)
+    data += from_peer(server, Opcode.CONTINUATION, "€ 😀".encode())
+    for start in range(0, len(data), piece):
+        server.receive_data(data[start : start + piece])
+        assert server.state is State.OPEN
+    assert server.events_received() == [Message(text + "€ 😀")]
+
+
+def test_a_character_cut_by_a_fragment_is_checked_inside_the_next_frame() -> None:
+    _, server = connect()
+    server.receive_data(from_peer(server, Opcode.TEXT, b"ok \xf4", fin=False))  # F4: maybe valid
+    continuation = from_peer(server, Opcode.CONTINUATION, b"\x90" + b"y" * 100)  # F4 90: never
+    server.receive_data(continuation[:7])  # header (6 bytes) and the 90
+    assert_failed(server, 1007)
+
+
+def test_a_frame_out_of_order_fails_from_its_first_bytes() -> None:
+    _, server = connect()
+    server.receive_data(from_peer(server, Opcode.CONTINUATION, b"z" * 100)[:10])
+    assert_failed(server, 1002)
+
+
+def test_binary_in_pieces_is_not_checked_as_text() -> None:
+    _, server = connect()
+    data = from_peer(server, Opcode.BINARY, b"\xff\xfe" * 100)
+    server.receive_data(data[:50])
+    server.receive_data(data[50:])
+    assert server.events_received() == [Message(b"\xff\xfe" * 100)]
+
+
 def test_message_over_the_size_limit_is_1009() -> None:
     _, server = connect(server_options={"max_message_size": 1000})
     server.receive_data(from_peer(server, Opcode.BINARY, bytes(1000)))
@@ -758,9 +807,45 @@ def test_failure_stops_processing_the_rest_of_the_chunk() -> None:
     data += serialize_frame(Frame(Opcode.TEXT, b"unmasked"))
     data += from_peer(server, Opcode.TEXT, b"after")
     server.receive_data(data)
-    events = server.events_received()
-    assert events[0] == Message("before")
-    assert [type(event) for event in events[1:]] == [ConnectionFailed]
+    assert server.events_received() == [Message("before")]
+    [failure] = server.events_received()
+    assert isinstance(failure, ConnectionFailed) and failure.code == 1002
+    assert server.events_received() == []  # "after" was never processed
+
+
+def test_messages_before_a_violation_are_answered_before_the_failure() -> None:
+    # A valid message and a bad frame in one read: the application gets the message
+    # while the connection is still OPEN, answers it, and only then the Close goes out.
+    _, server = connect()
+    data = from_peer(server, Opcode.TEXT, b"valid") + from_peer(server, Opcode.TEXT, b"bad", rsv2=True)
+    server.receive_data(data + from_peer(server, Opcode.PING, b"after"))
+    assert server.failure_pending and server.state is State.OPEN
+    assert server.events_received() == [Message("valid")]
+    server.send_text("echo: valid")
+    server.receive_data(from_peer(server, Opcode.TEXT, b"ignored"))  # nothing is processed
+    assert server.failure_pending
+    [failure] = server.events_received()
+    assert isinstance(failure, ConnectionFailed) and failure.code == 1002
+    assert not server.failure_pending and server.state is State.CLOSED
+    echo, close = frames_in(server.data_to_send())  # no pong for the ping after the bad frame
+    assert echo.payload == b"echo: valid" and Close.parse(close.payload).code == 1002
+
+
+def test_eof_while_a_failure_is_pending_still_reports_the_violation() -> None:
+    _, server = connect()
+    server.receive_data(from_peer(server, Opcode.TEXT, b"valid") + from_peer(server, 3, b""))
+    assert server.events_received() == [Message("valid")]
+    server.receive_eof()
+    [failure] = server.events_received()
+    assert isinstance(failure, ConnectionFailed) and failure.code == 1002
+    assert server.closed is not None and server.closed.code == 1002
+
+
+def test_a_violation_alone_fails_at_once() -> None:
+    _, server = connect()
+    server.receive_data(from_peer(server, Opcode.PING, b"ping") + from_peer(server, 3, b""))
+    assert not server.failure_pending
+    assert [type(event) for event in server.events_received()] == [Ping, ConnectionFailed]
 
 
 def test_application_fails_the_connection() -> None:

@@ -81,8 +81,9 @@ class ConnectionClosed(WebSocketError):
 
     @property
     def ok(self) -> bool:
-        """True for a normal end: 1000 (normal closure) or 1001 (going away)."""
-        return self.code in (1000, 1001)
+        """True for a normal end: 1000 (normal closure), 1001 (going away), or a clean
+        closing handshake whose Close frame carried no code (1005, RFC 6455 §7.1.5)."""
+        return self.code in (1000, 1001, 1005)
 
     def __str__(self) -> str:
         who = {"local": "closed by us", "remote": "closed by the peer", "nobody": "connection lost"}

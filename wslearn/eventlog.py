@@ -67,8 +67,9 @@ class LogEvent:
     other HTTP message: an error answer, a page), ``"frame"`` (one WebSocket frame),
     ``"open"``, ``"close"``, ``"error"`` or ``"rtt"`` (the round trip of a ping).
     ``direction`` is ``"in"`` (received), ``"out"`` (sent) or ``"-"`` (not on the wire).
-    For frames, ``opcode`` is the opcode's name and ``masked`` tells whether the payload
-    was masked on the wire (RFC 6455 §5.3). ``raw`` holds (at most MAX_RAW of) the bytes
+    For frames, ``opcode`` is the opcode's name, ``fin`` the FIN bit (``False`` for every
+    fragment of a message but the last, RFC 6455 §5.4) and ``masked`` tells whether the
+    payload was masked on the wire (RFC 6455 §5.3). ``raw`` holds (at most MAX_RAW of) the bytes
     as they crossed the wire, already redacted for HTTP messages.
     """
 
@@ -81,6 +82,7 @@ class LogEvent:
     masked: bool | None = None
     preview: str = ""
     raw: bytes = b""
+    fin: bool | None = None
 
     def __str__(self) -> str:
         clock = _time.strftime("%H:%M:%S", _time.localtime(self.time))
@@ -88,6 +90,8 @@ class LogEvent:
         parts = [f"{clock}.{millis:03d}", f"#{self.conn_id}", f"{self.direction:<3}", self.kind]
         if self.opcode is not None:
             parts.append(self.opcode)
+        if self.fin is False:
+            parts.append("FIN=0")  # a fragment: more of the message follows
         if self.kind in ("frame", "handshake", "http"):
             parts.append(f"{self.length} B")
         if self.masked is not None:
@@ -110,6 +114,8 @@ class EventLog:
         self._events: deque[LogEvent] = deque(maxlen=maxlen)
         self._subscribers: list[Callable[[LogEvent], object]] = []
         self._lock = threading.Lock()
+        # (connection, direction) -> is the fragmented message in progress text?
+        self._fragmented: dict[tuple[int, Direction], bool] = {}
 
     def __len__(self) -> int:
         with self._lock:
@@ -127,6 +133,7 @@ class EventLog:
         preview: str = "",
         raw: bytes = b"",
         time: float | None = None,
+        fin: bool | None = None,
     ) -> LogEvent:
         """Store one event (``raw`` is cut to MAX_RAW bytes) and notify subscribers."""
         event = LogEvent(
@@ -139,8 +146,12 @@ class EventLog:
             masked=masked,
             preview=preview,
             raw=bytes(raw[:MAX_RAW]),
+            fin=fin,
         )
         with self._lock:
+            if kind == "close":  # a message cut short by the end of the connection
+                self._fragmented.pop((conn_id, "in"), None)
+                self._fragmented.pop((conn_id, "out"), None)
             self._events.append(event)
             subscribers = list(self._subscribers)
         for callback in subscribers:
@@ -159,9 +170,29 @@ class EventLog:
             opcode=frame.opcode.name,
             length=len(frame.payload),
             masked=frame.masking_key is not None,
-            preview=frame_preview(frame),
+            preview=frame_preview(frame, self._continues_text(conn_id, direction, frame)),
             raw=raw,
+            fin=frame.fin,
         )
+
+    def _continues_text(self, conn_id: int, direction: Direction, frame: Frame) -> bool | None:
+        """Is this data frame part of a text message? A CONTINUATION frame does not say:
+        the first frame of its message did (RFC 6455 §5.4). ``None``: not known."""
+        from wslearn.frames import Opcode
+
+        if frame.opcode.is_control:
+            return None
+        key = (conn_id, direction)
+        with self._lock:
+            if frame.opcode is Opcode.CONTINUATION:
+                text = self._fragmented.get(key)
+            else:
+                text = frame.opcode is Opcode.TEXT
+            if frame.fin:
+                self._fragmented.pop(key, None)
+            elif text is not None:
+                self._fragmented[key] = text
+        return text
 
     def record_http(
         self, conn_id: int, direction: Direction, raw: bytes, *, kind: str = "handshake"
@@ -282,8 +313,13 @@ def _header_value(raw: bytes, name: bytes) -> bytes | None:
     return None
 
 
-def frame_preview(frame: Frame) -> str:
-    """A short readable view of a frame's payload for one line of the log."""
+def frame_preview(frame: Frame, text: bool | None = None) -> str:
+    """A short readable view of a frame's payload for one line of the log.
+
+    ``text`` tells whether a CONTINUATION frame continues a text message (hex for a
+    binary one); when it is not known, the bytes decide.
+    """
+    from wslearn.explain import text_preview
     from wslearn.frames import Close, Opcode
 
     payload = frame.payload
@@ -292,9 +328,10 @@ def frame_preview(frame: Frame) -> str:
             return str(Close.parse(payload))
         except Exception:  # a malformed Close payload is shown as bytes
             return repr(payload[:PREVIEW_CHARS])
-    if frame.opcode is Opcode.TEXT or (frame.opcode is Opcode.CONTINUATION and _is_text(payload)):
-        text = payload[: PREVIEW_CHARS * 4].decode("utf-8", errors="replace")
-        return _shorten(repr(text[:PREVIEW_CHARS]), len(text) > PREVIEW_CHARS)
+    if frame.opcode is Opcode.CONTINUATION and text is None:
+        text = _is_text(payload)
+    if frame.opcode is Opcode.TEXT or (frame.opcode is Opcode.CONTINUATION and text):
+        return text_preview(payload, PREVIEW_CHARS, final=frame.fin)
     return _shorten(payload[: PREVIEW_CHARS // 3].hex(" "), len(payload) > PREVIEW_CHARS // 3)
 
 

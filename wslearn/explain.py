@@ -48,6 +48,7 @@ __all__ = [
     "request_text",
     "response_html",
     "response_text",
+    "text_preview",
 ]
 
 Bytes = bytes | bytearray | memoryview
@@ -111,6 +112,19 @@ def _preview_hex(data: bytes, limit: int = PREVIEW_BYTES) -> str:
 
 def _preview_text(text: str, limit: int = 80) -> str:
     return repr(text) if len(text) <= limit else repr(text[:limit]) + "…"
+
+
+def text_preview(payload: Bytes, limit: int = 80, *, final: bool = True) -> str:
+    """The first ``limit`` characters of a UTF-8 payload, quoted, "…" when cut.
+
+    Only the first ``4 * limit`` bytes are decoded (a character is at most 4 bytes), with
+    the incremental decoder the payload fields use: a character cut by that byte limit,
+    or by the end of a frame that is not ``final``, is left out instead of shown as "�".
+    """
+    head = bytes(payload[: 4 * limit])
+    whole = len(head) == len(payload)
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=final and whole)
+    return repr(text[:limit]) + ("…" if len(text) > limit or not whole else "")
 
 
 # --- Frames, field by field (RFC 6455 §5.2) ------------------------------------------
@@ -194,7 +208,7 @@ def _opcode_name(opcode: int) -> str:
 
 def _frame_preview(frame: Frame) -> str:
     if frame.opcode == Opcode.TEXT:
-        return _preview_text(frame.payload[:200].decode("utf-8", "replace"))
+        return text_preview(frame.payload, final=frame.fin)
     if frame.opcode == Opcode.CLOSE:
         try:
             return str(Close.parse(frame.payload))

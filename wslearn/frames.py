@@ -29,6 +29,7 @@ import enum
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import ProtocolError
 
@@ -37,6 +38,7 @@ __all__ = [
     "Close",
     "CloseCode",
     "Frame",
+    "FrameHeader",
     "Opcode",
     "apply_mask",
     "apply_mask_loop",
@@ -44,6 +46,7 @@ __all__ = [
     "describe_close_code",
     "is_valid_close_code",
     "parse_frame",
+    "parse_header",
     "serialize_frame",
 ]
 
@@ -268,6 +271,19 @@ _U16 = struct.Struct("!H")
 _U64 = struct.Struct("!Q")
 
 
+class FrameHeader(NamedTuple):
+    """What the header of a frame says, before its payload has arrived (RFC 6455 §5.2)."""
+
+    opcode: Opcode
+    fin: bool
+    rsv1: bool
+    rsv2: bool
+    rsv3: bool
+    masking_key: bytes | None
+    size: int  # bytes of the header: 2 to 14
+    length: int  # bytes of the payload that follows
+
+
 def parse_frame(
     data: Bytes,
     offset: int = 0,
@@ -280,6 +296,35 @@ def parse_frame(
     took, or ``None`` when ``data`` does not yet hold the whole frame ("need more
     bytes"). Raises :class:`ProtocolError` as soon as the header breaks a rule.
     """
+    header = _read_header(data, offset, max_payload)
+    if header is None:
+        return None
+    opcode, fin, rsv1, rsv2, rsv3, masking_key, header_size, length = header
+    # Step 6: the payload, unmasked as it is read (§5.3).
+    frame_size = header_size + length
+    if len(data) - offset < frame_size:
+        return None
+    payload = data[offset + header_size : offset + frame_size]
+    payload = bytes(payload) if masking_key is None else apply_mask(payload, masking_key)
+    return Frame(opcode, payload, fin, rsv1, rsv2, rsv3, masking_key), frame_size
+
+
+def parse_header(
+    data: Bytes,
+    offset: int = 0,
+    *,
+    max_payload: int | None = None,
+) -> FrameHeader | None:
+    """Steps 1-5 of :func:`parse_frame`: the header alone, ``None`` until it is complete."""
+    header = _read_header(data, offset, max_payload)
+    return None if header is None else FrameHeader(*header)
+
+
+_Header = tuple[Opcode, bool, bool, bool, bool, bytes | None, int, int]  # FrameHeader's fields
+
+
+def _read_header(data: Bytes, offset: int, max_payload: int | None) -> _Header | None:
+    # A plain tuple, not a FrameHeader: parse_frame runs once per frame, and this is faster.
     available = len(data) - offset
     if available < 2:
         return None
@@ -323,14 +368,8 @@ def parse_frame(
         start = offset + header_size
         masking_key = bytes(data[start : start + 4])
         header_size += 4
-    # Step 6: the payload, unmasked as it is read (§5.3).
-    frame_size = header_size + length
-    if available < frame_size:
-        return None
-    payload = data[offset + header_size : offset + frame_size]
-    payload = bytes(payload) if masking_key is None else apply_mask(payload, masking_key)
     rsv1, rsv2, rsv3 = bool(first & RSV1), bool(first & RSV2), bool(first & RSV3)
-    return Frame(opcode, payload, fin, rsv1, rsv2, rsv3, masking_key), frame_size
+    return opcode, fin, rsv1, rsv2, rsv3, masking_key, header_size, length
 
 
 def _check_control_frame(opcode: Opcode, fin: bool, length: int) -> None:

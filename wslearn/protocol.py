@@ -25,8 +25,13 @@ The state only moves along the edges of :data:`TRANSITIONS`::
         └──────────────────────────▶ CLOSED ◀──────────────────────────────────┘
 
 When the peer starts the closing handshake we answer at once with our own Close frame
-(echoing its code, RFC 6455 §5.5.1), so its ``close received`` and our ``close sent``
-follow each other: OPEN → CLOSING → CLOSED in one call.
+(echoing its code and reason, RFC 6455 §5.5.1), so its ``close received`` and our
+``close sent`` follow each other: OPEN → CLOSING → CLOSED in one call.
+
+A peer that breaks a rule may have sent whole, valid messages just before, in the same
+read. They are delivered first: ``events_received()`` returns them while the failure
+waits (:attr:`Protocol.failure_pending`), and the *next* call fails the connection, so
+the application can answer every message that was complete before the violation.
 """
 
 from __future__ import annotations
@@ -38,7 +43,18 @@ from dataclasses import dataclass
 
 from .assembler import Assembler, Message
 from .errors import Closer, ConnectionClosed, HandshakeError, ProtocolError
-from .frames import MAX_CONTROL_PAYLOAD, Close, CloseCode, Frame, Opcode, parse_frame, serialize_frame
+from .frames import (
+    MAX_CONTROL_PAYLOAD,
+    Close,
+    CloseCode,
+    Frame,
+    FrameHeader,
+    Opcode,
+    apply_mask,
+    parse_frame,
+    parse_header,
+    serialize_frame,
+)
 from .handshake import (
     MAX_HEADER_SIZE,
     Request,
@@ -216,6 +232,8 @@ class Protocol:
         self._assembler = Assembler(max_message_size)
         self._sending_fragments = False
         self._closed_by: Closer = "nobody"
+        self._deferred_error: ProtocolError | None = None  # see failure_pending
+        self._partial_checked = 0  # payload bytes of an incomplete text frame already checked
         self._peer_masks = role is Role.SERVER  # §5.1: clients mask, servers do not
         self._head_scanned = 0  # bytes of the handshake already searched for its end
         self._head_ended = False
@@ -227,7 +245,7 @@ class Protocol:
 
     def receive_data(self, data: bytes) -> None:
         """Feed bytes read from the network."""
-        if self.state is State.CLOSED:
+        if not self._processing():
             return  # RFC 6455 §7.1.7 / §5.5.1: nothing is processed after the end
         if self.state is State.CONNECTING:
             self._buffer += data
@@ -239,21 +257,39 @@ class Protocol:
             # Nothing left over from last time: read the frames straight from ``data``
             # and keep only an incomplete frame at its end.
             used = self._parse_frames(data)
-            if used < len(data) and self.closed is None:
+            if used < len(data) and self._processing():
                 self._buffer += data[used:]
 
     def receive_eof(self) -> None:
         """The peer closed the TCP connection (or it broke)."""
         if self.state is State.CLOSED:
             return
+        if self._deferred_error is not None:
+            self._fail_now()  # the peer is gone; what it broke still says why it ended
+            return
         self._transition("eof")
         self._events.append(ConnectionLost())
         self._finish(CloseCode.ABNORMAL_CLOSURE, "", "nobody")
 
     def events_received(self) -> list[Event]:
-        """What happened since the last call, oldest first."""
+        """What happened since the last call, oldest first.
+
+        While :attr:`failure_pending`, this returns the messages that came before the
+        violation, and the call after it fails the connection.
+        """
+        if self._deferred_error is not None and not self._events:
+            self._fail_now()
         events, self._events = self._events, []
         return events
+
+    @property
+    def failure_pending(self) -> bool:
+        """True while a protocol error waits for the messages before it to be handled.
+
+        The connection is still OPEN, so the application may answer them; call
+        :meth:`events_received` again to fail the connection.
+        """
+        return self._deferred_error is not None
 
     def data_to_send(self) -> bytes:
         """Bytes to write to the network, oldest first."""
@@ -393,10 +429,14 @@ class Protocol:
         # them first; it must be released before the buffer shrinks.
         with memoryview(self._buffer) as view:
             position = self._parse_frames(view)
-        if self.state is State.CLOSED:
-            self._buffer.clear()  # RFC 6455 §5.5.1: no data is processed after the Close frame
+        if not self._processing():
+            self._buffer.clear()  # RFC 6455 §5.5.1, §7.1.7: nothing is processed after the end
         else:
             del self._buffer[:position]
+
+    def _processing(self) -> bool:
+        """Are received bytes still processed? Not after the end, nor after a violation."""
+        return self.state is not State.CLOSED and self._deferred_error is None
 
     def _parse_frames(self, view: bytes | memoryview) -> int:
         """Handle every whole frame in ``view``; return how many bytes they took."""
@@ -405,14 +445,19 @@ class Protocol:
             while position < len(view) and self.state is not State.CLOSED:
                 parsed = parse_frame(view, position, max_payload=self.max_message_size)
                 if parsed is None:
+                    self._check_incomplete_frame(view, position)
                     break  # need more bytes
                 frame, used = parsed
+                self._partial_checked = 0
                 if self.trace is not None:
                     self.trace("in", frame, bytes(view[position : position + used]))
                 position += used
                 self._receive_frame(frame)
         except ProtocolError as error:
-            self.fail(error.close_code, error.reason)
+            if any(isinstance(event, Message) for event in self._events):
+                self._deferred_error = error  # deliver the messages first, then fail
+            else:
+                self.fail(error.close_code, error.reason)
         return position
 
     def _receive_frame(self, frame: Frame) -> None:
@@ -429,7 +474,25 @@ class Protocol:
         else:
             self._receive_close(frame)
 
-    def _check_frame(self, frame: Frame) -> None:
+    def _check_incomplete_frame(self, view: bytes | memoryview, position: int) -> None:
+        """Fail fast inside one frame (§8.1): check the text of a frame still arriving."""
+        header = parse_header(view, position)
+        if header is None or header.opcode.is_control:
+            return
+        if self._partial_checked == 0:
+            self._check_frame(header)
+            if not self._assembler.begin_frame(header.opcode):
+                return  # binary: nothing to check before the whole frame is in
+        start = position + header.size + self._partial_checked
+        data = bytes(view[start:])
+        if header.masking_key is not None:
+            # Byte i of the payload is masked with key[i % 4] (§5.3): start where we left off.
+            shift = self._partial_checked % 4
+            data = apply_mask(data, header.masking_key[shift:] + header.masking_key[:shift])
+        self._assembler.check_partial(data)
+        self._partial_checked += len(data)
+
+    def _check_frame(self, frame: Frame | FrameHeader) -> None:
         """The rules parse_frame cannot know: they depend on who we are (RFC 6455 §5.1, §5.2)."""
         if frame.masking_key is None:
             if self._peer_masks:
@@ -451,10 +514,10 @@ class Protocol:
         self._events.append(CloseReceived(close.code, close.reason))
         if self.state is State.OPEN:
             # The peer started closing. §5.5.1: answer with a Close frame, "typically
-            # echoing the status code it received".
+            # echoing the status code it received"; we echo its reason too.
             self._transition("close received")
             self._closed_by = "remote"
-            echo = b"" if close.code == CloseCode.NO_STATUS_RCVD else Close(close.code).serialize()
+            echo = b"" if close.code == CloseCode.NO_STATUS_RCVD else close.serialize()
             self._send_frame(Opcode.CLOSE, echo)
             self._transition("close sent")
         else:
@@ -494,11 +557,18 @@ class Protocol:
         still may, then stop; the TCP connection should be closed next."""
         if self.state is State.CLOSED:
             return
+        self._deferred_error = None  # this failure is the one that counts
         if self.state is State.OPEN and code not in (1005, 1006, 1015):
             self._send_frame(Opcode.CLOSE, Close(code, _shorten(reason)).serialize())
         self._transition("fail")
         self._events.append(ConnectionFailed(code, reason))
         self._finish(code, reason, "local")
+
+    def _fail_now(self) -> None:
+        """Fail for the protocol error held back by failure_pending."""
+        error, self._deferred_error = self._deferred_error, None
+        assert error is not None
+        self.fail(error.close_code, error.reason)
 
     def _send_data(self, opcode: Opcode, payload: bytes, fin: bool) -> None:
         self._require_open()

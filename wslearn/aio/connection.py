@@ -9,7 +9,9 @@ connection for as long as it is open, and a second one only while messages wait 
 * the **reader** task — the only code that reads from the socket. It feeds the bytes to
   the protocol and acts on the events that come out: messages go into the *inbox* that
   :meth:`WebSocket.recv` takes from; pongs end the matching :meth:`WebSocket.ping`; a
-  Close frame or a protocol violation ends the connection.
+  Close frame or a protocol violation ends the connection. When whole messages came
+  just before the violation, the reader waits (``close_timeout`` at most) until the
+  handler has taken and answered them before the Close frame goes out.
 * **sending** — a message goes straight to the socket when nothing is waiting before it:
   the outbox is empty, no message is half written, and the socket keeps up (the
   transport's buffer is not above its high-water mark, the level at which
@@ -92,6 +94,7 @@ logger = logging.getLogger("wslearn.aio")
 READ_SIZE = 2**18  # bytes asked from the socket at a time
 MIN_READ = 2**16  # ... while the server's memory budget is spent (see MemoryBudget)
 RTT_HISTORY = 100  # round-trip times kept in WebSocket.rtts
+DRAIN_QUIET = 0.2  # seconds without a byte: a peer that cannot get our FIN has stopped sending
 
 _connection_ids = itertools.count(1)
 
@@ -225,6 +228,7 @@ class WebSocket:
         self._inbox_size = 0  # bytes (characters for text) in the inbox
         self._inbox_waiter: asyncio.Future[None] | None = None  # recv() waits for a message
         self._inbox_space: asyncio.Future[None] | None = None  # the reader waits for room
+        self._handler_idle: asyncio.Future[None] | None = None  # ... for recv() to wait again
         self._no_more_messages = False
         # Messages waiting to be sent, and the writer task that sends them (both only
         # while there are some).
@@ -237,6 +241,7 @@ class WebSocket:
         self._pings: dict[bytes, tuple[asyncio.Future[float] | None, float]] = {}
         self._heartbeat: asyncio.TimerHandle | None = None  # the next ping, or its timeout
         self._eof_received = False
+        self._close_frame_received = False  # the peer's Close frame: nothing follows it
         self._abort_timer: asyncio.TimerHandle | None = None
         self._done: asyncio.Future[None] = self._loop.create_future()
         self._reader_task: asyncio.Task[None] | None = None
@@ -325,13 +330,14 @@ class WebSocket:
             if self._no_more_messages:
                 raise self._closed_error()
             self._inbox_waiter = self._loop.create_future()
+            _wake(self._handler_idle)
             try:
                 await self._inbox_waiter
             finally:
                 self._inbox_waiter = None
 
     def __aiter__(self) -> WebSocket:
-        """``async for message in ws``: ends quietly after a 1000 or 1001 close."""
+        """``async for message in ws``: ends quietly after a 1000, 1001 or 1005 close."""
         return self
 
     async def __anext__(self) -> str | bytes:
@@ -485,6 +491,7 @@ class WebSocket:
                 self._send_close_frame(close)  # else the writer sends it after the outbox
             _wake(self._inbox_space)  # the reader must not wait for recv() any more
             _wake(self._budget_waiter)  # ... nor for memory: it reads the peer's Close
+            _wake(self._handler_idle)
             self._wake_senders()  # send() calls waiting for room fail now
         await self.wait_closed()
 
@@ -503,8 +510,9 @@ class WebSocket:
     def _fail(self, code: int, reason: str) -> None:
         """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): Close frame, then close TCP."""
         self.protocol.fail(code, reason)
+        _wake(self._handler_idle)
         self._transmit()
-        self._writer.close()
+        self._writer.close()  # the peer does not answer (the heartbeat): no use waiting for it
         self._schedule_abort()
 
     def _schedule_abort(self) -> None:
@@ -586,6 +594,10 @@ class WebSocket:
             self._transmit()  # e.g. the Pong for a Ping that came right behind the handshake
             await self._handle_events(events)
             while not self.protocol.close_transport():
+                if self.protocol.failure_pending:
+                    await self._fail_after_the_handler()
+                    self._account()
+                    continue
                 size = await self._room_to_read()
                 try:
                     data = await self._reader.read(size)
@@ -640,6 +652,31 @@ class WebSocket:
             with contextlib.suppress(ConnectionError, OSError):  # the next read sees the end
                 await self._writer.drain()
 
+    async def _fail_after_the_handler(self) -> None:
+        """Valid messages came just before a protocol violation: let the handler answer
+        them, then fail (the protocol's next events_received() does)."""
+        await self._wait_for_the_handler()
+        events = self.protocol.events_received()
+        self._transmit()  # the Close frame
+        await self._handle_events(events)
+
+    async def _wait_for_the_handler(self) -> None:
+        """Wait until the handler has taken every message and waits in recv() for the
+        next one (so it has answered them), or closes; ``close_timeout`` seconds at most."""
+        try:
+            async with asyncio.timeout(self.close_timeout):
+                while self._handler_busy() and self.protocol.failure_pending:
+                    self._handler_idle = self._loop.create_future()
+                    try:
+                        await self._handler_idle
+                    finally:
+                        self._handler_idle = None
+        except TimeoutError:
+            pass
+
+    def _handler_busy(self) -> bool:
+        return (bool(self._inbox) or self._inbox_waiter is None) and self._close_request is None
+
     async def _read(self) -> bytes:
         """Read what has arrived, ``b""`` at the end (used while closing)."""
         try:
@@ -659,7 +696,10 @@ class WebSocket:
             elif isinstance(event, ConnectionFailed):
                 self._log("-", "error", preview=f"failed the connection: {event.code} {event.reason}")
                 self._end_of_messages()
-            elif isinstance(event, (CloseReceived, ConnectionLost)):
+            elif isinstance(event, CloseReceived):
+                self._close_frame_received = True
+                self._end_of_messages()
+            elif isinstance(event, ConnectionLost):
                 self._end_of_messages()
             # Ping: the protocol has already queued the Pong (RFC 6455 §5.5.2).
 
@@ -706,21 +746,42 @@ class WebSocket:
 
     async def _close_tcp(self) -> None:
         """Close the TCP connection. RFC 6455 §7.1.1: the server closes first; the client
-        waits (``close_timeout`` at most) for the server to do so."""
+        waits (``close_timeout`` at most) for the server to do so.
+
+        A server that failed the connection (or got no Close frame) may have unread bytes
+        from a peer that is still sending; closing the socket then makes the kernel answer
+        with a reset, which can destroy our Close frame before the peer reads it, and the
+        peer sees 1006 instead of our code. So it half-closes (FIN) first, reads and
+        drops what still comes until the peer closes too (``close_timeout`` at most), and
+        only then closes, as for an HTTP error answer. TLS cannot half-close: there it
+        drops what comes until the peer stops sending (it has read our Close frame, sent
+        its own and waits), that is ``DRAIN_QUIET`` seconds without a byte.
+        """
         self._transmit()
-        if self.protocol.role is Role.CLIENT and not self._eof_received:
-            try:
-                async with asyncio.timeout(self.close_timeout):
-                    while await self._read():
-                        pass
-            except TimeoutError:
-                pass
+        client = self.protocol.role is Role.CLIENT
+        if not self._eof_received and (client or not self._close_frame_received):
+            half_closed = not client and self._writer.can_write_eof() and not self._writer.is_closing()
+            if half_closed:
+                self._writer.write_eof()  # FIN after our Close frame; we still read
+            await self._discard_until_eof(quiet=None if client or half_closed else DRAIN_QUIET)
         self._writer.close()
         try:
             async with asyncio.timeout(self.close_timeout):
                 await self._writer.wait_closed()
         except (TimeoutError, ConnectionError, OSError):
             self._writer.transport.abort()
+
+    async def _discard_until_eof(self, quiet: float | None) -> None:
+        """Read and drop until EOF, or ``quiet`` seconds without a byte; ``close_timeout``
+        seconds at most."""
+        try:
+            async with asyncio.timeout(self.close_timeout):
+                while True:
+                    async with asyncio.timeout(quiet):
+                        if not await self._read():
+                            return
+        except TimeoutError:
+            pass
 
     def _finish(self) -> None:
         """The connection is over: wake everyone who waits, stop the writer and the timers."""

@@ -364,6 +364,8 @@ class Server:
         answer = await self._process_request(protocol.request)
         if answer is not None:
             protocol.data_to_send()  # drop the core's error answer, if it queued one
+            if protocol.request.method == "HEAD":  # RFC 9110 §9.3.2: GET's headers, no content
+                answer = dataclasses.replace(answer, body=b"")
             self._send_http(conn_id, _closing(answer).serialize(), writer)
             if isinstance(answer, StreamingResponse):
                 await _send_body_stream(answer, writer)

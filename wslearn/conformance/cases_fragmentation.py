@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .expect import expect_failure, expect_message
+from .expect import expect_echo_then_failure, expect_failure, expect_message
 from .model import Case, CaseRun, Grade, Options, Verdict, case_maker, failed, non_strict, ok
 from .peer import Message, Peer, Pong, Tester, describe
 from .wire import BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT, build_frame, close_payload
@@ -96,6 +96,17 @@ def must_fail(*frames: bytes, echo_first: bytes | None = None) -> CaseRun:
                 return verdict
         await peer.send(b"".join(frames))
         return await expect_failure(peer, 1002)
+
+    return run
+
+
+def echo_then_fail(frames: list[bytes], echo: bytes) -> CaseRun:
+    """Frames that complete a text message and then break a rule, in one write."""
+
+    async def run(t: Tester) -> Verdict:
+        peer = await t.connect()
+        await peer.send(b"".join(frames))
+        return await expect_echo_then_failure(peer, TEXT, echo, 1002)
 
     return run
 
@@ -198,6 +209,16 @@ def failure_cases() -> list[Case]:
             "a complete text message, then a continuation frame",
             f"{fail}: the message was already complete",
             must_fail(build_frame(CONTINUATION, b"too late"), echo_first=b"complete"),
+        ),
+        make(
+            "continuation-after-message-same-write",
+            "§5.4",
+            "a text in 2 fragments, then 2 more continuation frames, all in one write",
+            "echoing the text that was complete, then failing the connection with 1002",
+            echo_then_fail(
+                [*fragments(TEXT, [b"frag1", b"frag2"]), *fragments(CONTINUATION, [b"frag3", b"frag4"])],
+                b"frag1frag2",
+            ),
         ),
         make(
             "text-inside-text",

@@ -8,7 +8,7 @@ WebSocket Connection_." The same holds for the opcodes 0x3-0x7 and 0xB-0xF.
 
 from __future__ import annotations
 
-from .expect import expect_failure, expect_message
+from .expect import expect_echo_then_failure, expect_failure, expect_message
 from .model import Case, CaseRun, Grade, Options, Verdict, case_maker
 from .peer import Tester
 from .wire import BINARY, CLOSE, CONTINUATION, PING, TEXT, build_frame, close_payload
@@ -39,6 +39,22 @@ def bad_after_good(bad_frame: bytes, *, then_ping: bool = True) -> CaseRun:
         ping = build_frame(PING, b"after the bad frame") if then_ping else b""
         await peer.send(bad_frame + ping)
         return await expect_failure(peer, 1002)
+
+    return run
+
+
+def bad_behind_good(bad_frame: bytes) -> CaseRun:
+    """A valid text, the bad frame and a ping, all in one write.
+
+    The text was whole before the violation, so a strict server echoes it and only then
+    fails the connection; one that fails first lost a valid message (NON-STRICT).
+    """
+
+    async def run(t: Tester) -> Verdict:
+        peer = await t.connect()
+        text = b"whole before the bad frame"
+        await peer.send(build_frame(TEXT, text) + bad_frame + build_frame(PING, b"after"))
+        return await expect_echo_then_failure(peer, TEXT, text, 1002)
 
     return run
 
@@ -98,5 +114,25 @@ def opcode_cases() -> list[Case]:
     return found
 
 
+def same_write_cases() -> list[Case]:
+    """Autobahn's way: the valid message and the bad frame arrive in one read."""
+    requires = "echoing the text that came first, then failing the connection with 1002"
+    rows = [
+        (make_bits, "rsv2-text-same-write", "RSV2 set", build_frame(TEXT, b"hello", rsv=2)),
+        (make_opcode, "opcode-3-same-write", "reserved opcode 0x3", build_frame(3, b"")),
+        (make_opcode, "opcode-11-same-write", "reserved opcode 0xb", build_frame(11, b"")),
+    ]
+    return [
+        make(
+            name,
+            "§5.2",
+            f"a text, a frame with {what} and a ping in one write",
+            requires,
+            bad_behind_good(frame),
+        )
+        for make, name, what, frame in rows
+    ]
+
+
 def cases(options: Options) -> list[Case]:
-    return bit_cases() + opcode_cases()
+    return bit_cases() + opcode_cases() + same_write_cases()

@@ -8,6 +8,9 @@ forms, no surrogates (U+D800-U+DFFF), nothing above U+10FFFF.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+
 from .cases_fragmentation import echo_fragmented, fragments
 from .expect import expect_fail_fast, expect_failure, expect_message
 from .model import Case, CaseRun, Options, Verdict, case_maker
@@ -90,6 +93,23 @@ def fail_fast(sent: list[bytes], rest: list[bytes]) -> CaseRun:
     return run
 
 
+def fail_fast_in_one_frame(payload: bytes, cuts: list[int]) -> CaseRun:
+    """One text frame sent in pieces, cut after ``cuts`` bytes of its payload; the bytes
+    up to the last cut make the text invalid, the rest of the frame is kept for later."""
+
+    async def run(t: Tester) -> Verdict:
+        peer = await t.connect()
+        frame = build_frame(TEXT, payload)
+        header = len(frame) - len(payload)
+        starts = [0, *(header + cut for cut in cuts)]
+        for start, end in itertools.pairwise(starts):
+            await peer.send(frame[start:end])
+            await asyncio.sleep(0.05)  # separate reads
+        return await expect_fail_fast(peer, 1007, [frame[starts[-1] :]])
+
+    return run
+
+
 def truncated_across_fragments() -> CaseRun:
     async def run(t: Tester) -> Verdict:
         peer = await t.connect()
@@ -164,6 +184,22 @@ def fail_fast_cases() -> list[Case]:
             "a fragment ending in CE (incomplete), then a fragment starting with 'A'",
             fast + " (CE 41 is invalid once the 'A' arrives)",
             fail_fast([KOSME[:-1], b"A"], [last]),
+        ),
+        make(
+            "fail-fast-inside-a-frame",
+            "§8.1",
+            "one text frame in 3 writes: valid Greek, then a surrogate ED A0 80, then the rest",
+            fast.replace("the final fragment", "the rest of the frame"),
+            fail_fast_in_one_frame(KOSME + b"\xed\xa0\x80" + b"edited" * 20, [len(KOSME), len(KOSME) + 3]),
+        ),
+        make(
+            "fail-fast-inside-a-frame-split",
+            "§8.1",
+            "one text frame in 3 writes: valid Greek and F4, then 90 (above U+10FFFF), then the rest",
+            fast.replace("the final fragment", "the rest of the frame"),
+            fail_fast_in_one_frame(
+                KOSME + b"\xf4\x90\x80\x80" + b"edited" * 20, [len(KOSME) + 1, len(KOSME) + 2]
+            ),
         ),
         make(
             "truncated-at-end-fragmented",

@@ -1,7 +1,9 @@
 """``python -m wslearn check ws://host:port/path``: grade an echo server from the terminal.
 
 The last line is always ``N passed, M failed, K non-strict``; the exit status is 0 only
-when no case FAILED.
+when no case FAILED. When no WebSocket server accepts a valid handshake at the URL (a
+closed port, a wrong path, ``wss://`` to a plain server), one line says so instead, and
+the exit status is 1.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 
 from .model import Grade, Options
 from .report import Report, Result, category_lines, result_line
-from .runner import all_cases, run_checks, select
+from .runner import all_cases, find_server, run_checks, select
 
 
 def size(text: str) -> int | None:
@@ -84,8 +86,14 @@ def check_main(argv: list[str] | None = None) -> int:
         fail_fast_window=args.fail_fast_window,
         case_timeout=args.case_timeout,
     )
+    cases = select(all_cases(options), args.only)
+    if not cases:
+        only = " ".join(f"--only {pattern}" for pattern in args.only)
+        categories = ", ".join(dict.fromkeys(case.category for case in all_cases(options)))
+        print(f"error: no case matches {only}; the categories are {categories}", file=sys.stderr)
+        return 2
     if args.list:
-        for case in select(all_cases(options), args.only):
+        for case in cases:
             print(f"{case.id:<42} {case.section:<7} {case.title}")
         return 0
 
@@ -93,12 +101,16 @@ def check_main(argv: list[str] | None = None) -> int:
         if not args.problems or result.grade is not Grade.OK:
             print(result_line(result), flush=True)
 
-    print(f"RFC 6455 report card for {args.url}\n", flush=True)
     try:
-        report = asyncio.run(run_checks(args.url, options=options, only=args.only, progress=show))
+        problem = asyncio.run(find_server(args.url, options=options))
     except ValueError as exc:  # not a ws:// URL
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if problem is not None:  # one line, not one FAILED line per case for the same reason
+        print(f"error: no WebSocket server at {args.url}: the server {problem}", file=sys.stderr)
+        return 1
+    print(f"RFC 6455 report card for {args.url}\n", flush=True)
+    report = asyncio.run(run_checks(args.url, options=options, only=args.only, progress=show))
     print_summary(report)
     return 0 if report.ok else 1
 

@@ -34,6 +34,29 @@ def grade_echo(event: Event, opcode: int, data: bytes) -> Verdict:
     return ok(f"echoed the {len(data)}-byte {kind} message")
 
 
+async def expect_echo_then_failure(peer: Peer, opcode: int, data: bytes, code: int) -> Verdict:
+    """An echo of the valid message that came before a violation, then the failure.
+
+    Failing at once, without the echo, still fails the connection but loses a message
+    that was whole before the violation: NON-STRICT.
+    """
+    event = await peer.next_event()
+    while isinstance(event, Pong):
+        event = await peer.next_event()
+    if isinstance(event, (Closed, Dropped)):
+        failure = grade_failure(event, code)
+        if failure.grade is Grade.FAILED:
+            return failure
+        return non_strict(f"{failure.did}, before echoing the valid message that came first")
+    echo = grade_echo(event, opcode, data)
+    if echo.grade is not Grade.OK:
+        return echo
+    failure = await expect_failure(peer, code)
+    if failure.grade is not Grade.OK:
+        return failure
+    return ok(f"{echo.did}, then {failure.did}")
+
+
 async def expect_pong(peer: Peer, payload: bytes) -> Verdict:
     """The next frame must be a pong carrying ``payload`` (RFC 6455 §5.5.3)."""
     event = await peer.next_event()

@@ -113,6 +113,27 @@ async def run_checks(
     return report
 
 
+async def find_server(
+    url: str, *, options: Options | None = None, ssl: ssl_module.SSLContext | None = None
+) -> str | None:
+    """Does a WebSocket server accept a valid opening handshake at ``url``? ``None`` when
+    one does; else what happened, completing "The server ..." ("could not be reached")."""
+    options = options or Options()
+    tester = Tester(Target.from_url(url), options, ssl)
+    try:
+        async with asyncio.timeout(options.case_timeout):
+            await tester.connect()
+    except SetupFailed as exc:
+        return exc.did
+    except TimeoutError:
+        return f"did not finish the opening handshake within {options.case_timeout:g} s"
+    except (ConnectionError, OSError) as exc:
+        return f"broke the connection during the opening handshake ({exc})"
+    finally:
+        tester.close_all()
+    return None
+
+
 def check(url: str, **kwargs: object) -> Report:
     """:func:`run_checks` from synchronous code, or from a notebook cell, in its own thread.
 

@@ -129,7 +129,7 @@ class DemoServer:
         if request.path in compare.HTTP_PATHS:
             return self.updates.answer(request)  # polling, long polling, server-sent events
         if request.path == "/" and not routes.wants_websocket(request):
-            if request.method != "GET":
+            if request.method not in ("GET", "HEAD"):  # RFC 9110 §9.1: HEAD wherever GET
                 return routes.method_not_allowed(request.method, request.path)
             return routes.page()
         if request.path not in self.routes:

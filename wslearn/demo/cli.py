@@ -28,7 +28,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the demo server: echo, heartbeats, push, chat and the chat page.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port, 0 for any free (8765)")
+    parser.add_argument("--port", type=_port, default=8765, help="port, 0 for any free (8765)")
+    parser.add_argument(
+        "--max-message-size",
+        type=_size,
+        default=2**20,
+        metavar="BYTES",
+        help="largest message accepted; bigger ones are refused with 1009 (1048576)",
+    )
     parser.add_argument("--heartbeat-interval", type=float, default=3.0, help="seconds between 'heart beat's")
     parser.add_argument("--push-interval", type=float, default=2.0, help="seconds between pushes")
     parser.add_argument(
@@ -50,6 +57,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    port = _integer(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port: use 0 to 65535 (0: any free port)")
+    return port
+
+
+def _size(text: str) -> int:
+    size = _integer(text)
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{size} bytes: a size is at least 1")
+    return size
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
 def serve_main(argv: list[str] | None = None) -> int:
     """Parse ``argv``, run the server until Ctrl-C; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -59,6 +87,7 @@ def serve_main(argv: list[str] | None = None) -> int:
             push_interval=args.push_interval,
             allowed_origins=tuple(args.allow_origin),
             allowed_hosts=tuple(args.allow_host) if args.allow_host is not None else None,
+            max_message_size=args.max_message_size,
         )
     except ValueError as error:
         print(f"wslearn serve: {error}", file=sys.stderr)

@@ -132,9 +132,9 @@ def not_found(path: str, routes: Mapping[str, str]) -> Response:
 
 
 def method_not_allowed(method: str, path: str) -> Response:
-    """405 for anything but GET on the page (RFC 9110 §15.5.6 wants an Allow header)."""
-    text = f"405 Method Not Allowed: {path} only answers GET, not {method}\n"
-    return text_response(405, text, [("Allow", "GET")])
+    """405 for anything but GET and HEAD on the page (RFC 9110 §15.5.6 wants an Allow header)."""
+    text = f"405 Method Not Allowed: {path} only answers GET and HEAD, not {method}\n"
+    return text_response(405, text, [("Allow", "GET, HEAD")])
 
 
 def upgrade_required(path: str) -> Response:

@@ -133,7 +133,7 @@ def _event_row(event: LogEvent) -> str:
         f"#{event.conn_id}",
         "" if event.direction == "-" else event.direction,
         event.kind,
-        event.opcode or "",
+        (event.opcode or "") + (" FIN=0" if event.fin is False else ""),  # a fragment (§5.4)
         str(event.length) if event.kind in ("frame", "handshake", "http") else "",
         masked,
         event.preview,
