@@ -131,8 +131,15 @@ def test_a_bad_after_is_a_400_that_says_why(demo: BackgroundServer, target: str)
 def test_only_get(demo: BackgroundServer) -> None:
     status, headers, body, _ = http_get(demo, "/poll", method="POST")
     assert status == 405
-    assert headers["Allow"] == "GET"
+    assert headers["Allow"] == "GET, HEAD"
     assert "POST" in body
+
+
+def test_head_gets_the_headers_and_no_body(demo: BackgroundServer) -> None:
+    for path in ("/poll", "/sse"):
+        status, headers, body, _ = http_get(demo, path, method="HEAD")
+        assert status == 200, path
+        assert body == "", path
 
 
 def test_an_upgrade_to_a_plain_http_route_points_to_the_websocket_one(demo: BackgroundServer) -> None:

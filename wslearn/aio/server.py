@@ -367,7 +367,7 @@ class Server:
             if protocol.request.method == "HEAD":  # RFC 9110 §9.3.2: GET's headers, no content
                 answer = dataclasses.replace(answer, body=b"")
             self._send_http(conn_id, _closing(answer).serialize(), writer)
-            if isinstance(answer, StreamingResponse):
+            if isinstance(answer, StreamingResponse) and protocol.request.method != "HEAD":
                 await _send_body_stream(answer, writer)
             return None
         if not upgrade:

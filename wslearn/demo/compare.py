@@ -159,7 +159,7 @@ class UpdateFeed:
 
     def answer(self, request: Request) -> Response | Awaitable[Response]:
         """The HTTP answer for ``/poll``, ``/longpoll`` or ``/sse``."""
-        if request.method != "GET":
+        if request.method not in ("GET", "HEAD"):  # RFC 9110 §9.1: HEAD wherever GET
             return method_not_allowed(request.method, request.path)
         if wants_websocket(request):
             text = f"{request.path} is plain HTTP; the WebSocket route of the same updates is /updates\n"
