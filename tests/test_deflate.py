@@ -27,6 +27,7 @@ from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode as WsOpcode
 from websockets.headers import build_extension, parse_extension
 
+from wslearn import deflate
 from wslearn.deflate import (
     EMPTY_BLOCK_TAIL,
     OUTPUT_CHUNK,
@@ -408,14 +409,18 @@ def test_round_trip_across_frames(
 @given(
     params_strategy,
     st.lists(st.tuples(message_strategy, st.lists(st.integers(0, 5000), max_size=6)), min_size=1, max_size=5),
+    st.booleans(),
 )
-def test_decoder_fed_in_any_pieces(params: P, messages: list[tuple[bytes, list[int]]]) -> None:
+def test_decoder_fed_in_any_pieces(params: P, messages: list[tuple[bytes, list[int]]], final: bool) -> None:
     # The decoder does not care where a frame's payload is cut: byte by byte works too.
+    # The tail comes back with finish(), or with final=True on the last piece.
     client, server = pair(params)
     for message, cuts in messages:
         payload, _ = client.encode(message)
         decoder = server.message_decoder()
-        out = b"".join(decoder.decode(piece) for piece in cut(payload, cuts)) + decoder.finish()
+        *pieces, last = cut(payload, cuts)
+        out = b"".join(decoder.decode(piece) for piece in pieces)
+        out += decoder.decode(last, final=True) if final else decoder.decode(last) + decoder.finish()
         assert out == message
         assert decoder.size == len(message)
 
@@ -447,6 +452,28 @@ def test_a_large_message_in_one_piece() -> None:
     payload, _ = client.encode(message)
     assert len(payload) < len(message) // 100
     assert server.decode(Frame(Opcode.BINARY, payload, rsv1=True)).payload == message
+    # and a payload larger than the slices zlib is fed (random bytes hardly compress)
+    message = random.Random(5).randbytes(3 * deflate.INPUT_CHUNK)
+    payload, _ = client.encode(message)
+    assert len(payload) > 2 * deflate.INPUT_CHUNK
+    assert server.decode(Frame(Opcode.BINARY, payload, rsv1=True)).payload == message
+
+
+@pytest.mark.parametrize("output_chunk", [1, 5, 300])
+def test_each_piece_gives_all_its_output(monkeypatch: pytest.MonkeyPatch, output_chunk: int) -> None:
+    # zlib hands out at most one chunk per call and may keep output back after taking all
+    # the input (halfway through a match): the decoder keeps asking, so each piece gives
+    # everything it can, as much as zlib without a limit would.
+    monkeypatch.setattr(deflate, "OUTPUT_CHUNK", output_chunk)
+    client, server = pair(P())
+    reference = zlib.decompressobj(wbits=-15)
+    for message in (TEXT, bytes(5000), TEXT):
+        payload, _ = client.encode(message)
+        decoder = server.message_decoder()
+        for i in range(0, len(payload), 3):
+            assert decoder.decode(payload[i : i + 3]) == reference.decompress(payload[i : i + 3])
+        assert decoder.finish() == reference.decompress(EMPTY_BLOCK_TAIL)
+        assert decoder.size == len(message)
 
 
 def test_byte_by_byte_with_the_smallest_window() -> None:

@@ -522,20 +522,28 @@ class MessageDecoder:
         self.max_size = max_size
         self.size = 0  # decompressed bytes so far
 
-    def decode(self, piece: Bytes) -> bytes:
-        """The decompressed bytes this piece of compressed data gives."""
-        output = bytearray()
+    def decode(self, piece: Bytes, *, final: bool = False) -> bytes:
+        """The decompressed bytes this piece of compressed data gives.
+
+        ``final=True`` for the last piece of the message: the same as calling
+        :meth:`finish` after it, in one step.
+        """
+        if len(piece) <= INPUT_CHUNK:  # the common case: one call to zlib
+            return self._inflate(bytes(piece) + EMPTY_BLOCK_TAIL if final else piece)
         view = memoryview(piece)
-        for start in range(0, len(view), INPUT_CHUNK):
-            output += self._inflate(view[start : start + INPUT_CHUNK])
-        return bytes(output)
+        parts = [
+            self._inflate(view[start : start + INPUT_CHUNK]) for start in range(0, len(view), INPUT_CHUNK)
+        ]
+        if final:
+            parts.append(self.finish())
+        return b"".join(parts)
 
     def finish(self) -> bytes:
         """The last decompressed bytes, once the message's final frame has been fed (§7.2.2)."""
         return self._inflate(EMPTY_BLOCK_TAIL)
 
     def _inflate(self, data: Bytes) -> bytes:
-        output = bytearray()
+        parts: list[bytes] = []
         while True:
             limit = OUTPUT_CHUNK
             if self.max_size is not None:  # one byte past the limit is enough to know
@@ -552,12 +560,12 @@ class MessageDecoder:
                     f"the message decompresses to more than the limit of {self.max_size} bytes"
                     " (RFC 6455 §7.4.1, RFC 7692 §8)",
                 )
-            output += chunk
+            parts.append(chunk)
             # Stop when zlib has taken all the input *and* had room to spare: a full chunk
             # may mean more output is waiting inside zlib even with no input left.
             data = self._decompressor.unconsumed_tail
             if not data and len(chunk) < limit:
-                return bytes(output)
+                return chunk if len(parts) == 1 else b"".join(parts)
 
 
 Role = Literal["client", "server"]
@@ -667,9 +675,8 @@ class PerMessageDeflate:
         decoder = self._decoder
         if decoder is None:
             return frame
-        data = decoder.decode(frame.payload)
+        data = decoder.decode(frame.payload, final=frame.fin)
         if frame.fin:
-            data += decoder.finish()
             self._decoder = None
         return Frame(
             frame.opcode,
