@@ -11,6 +11,7 @@ import itertools
 import random
 import tracemalloc
 import zlib
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given, settings
@@ -717,71 +718,157 @@ def ws_agrees(ext: WsPerMessageDeflate, agreed: P, our_role: str) -> None:
     assert (ext.remote_no_context_takeover, ext.remote_max_window_bits) == remote
 
 
+FLAGS = list(itertools.product([False, True], repeat=2))
+# Every combination of each side's parameters...
 WS_CLIENTS = [
     ClientPerMessageDeflateFactory(snct, cnct, smwb, cmwb)
-    for snct, cnct in itertools.product([False, True], repeat=2)
+    for snct, cnct in FLAGS
     for smwb in OPTIONAL_BITS
     for cmwb in [None, True, *range(9, 16)]  # websockets' client does not offer 8
 ]
 OUR_CONFIGS = [
     ServerDeflateConfig(snct, cnct, smwb, cmwb)
-    for snct, cnct in itertools.product([False, True], repeat=2)
-    for smwb, cmwb in [(None, None), (8, 8), (9, None), (None, 9), (12, 10), (15, 15)]
+    for snct, cnct in FLAGS
+    for smwb in OPTIONAL_BITS
+    for cmwb in OPTIONAL_BITS
 ]
-
-
-@pytest.mark.parametrize("config", OUR_CONFIGS, ids=str)
-def test_websockets_client_offers_to_our_server(config: ServerDeflateConfig) -> None:
-    for factory in WS_CLIENTS:
-        answer = accept([ws_headers(list(factory.get_request_params()))], config)
-        assert answer is not None  # every offer websockets makes can be honoured
-        response, agreed = answer
-        if agreed.client_max_window_bits == 8:
-            # websockets' client cannot compress with 8 bits and fails such a response;
-            # ours compresses with 9 (see test_byte_by_byte_with_the_smallest_window).
-            with pytest.raises(NegotiationError, match="client_max_window_bits = 8"):
-                factory.process_response_params(ws_params(response), [])
-            continue
-        ws_agrees(factory.process_response_params(ws_params(response), []), agreed, "server")
-
-
 OUR_OFFERS = [
     DeflateOffer(snct, cnct, smwb, cmwb)
-    for snct, cnct in itertools.product([False, True], repeat=2)
+    for snct, cnct in FLAGS
     for smwb in OPTIONAL_BITS
     for cmwb in [None, True, *WINDOW_BITS]
 ]
 WS_SERVERS = [
     ServerPerMessageDeflateFactory(snct, cnct, smwb, cmwb)
-    for snct, cnct in itertools.product([False, True], repeat=2)
-    for smwb, cmwb in [(None, None), (9, 8), (9, None), (None, 9), (12, 10), (15, 15)]
+    for snct, cnct in FLAGS
+    for smwb in [None, *range(9, 16)]  # websockets' server does not compress with 8
+    for cmwb in OPTIONAL_BITS
+]
+# ... each met by a spread of the other side's: all flags, window bits absent, bare,
+# smallest, largest and in between.
+WINDOW_SAMPLES: list[tuple[int | None, int | None]] = [
+    (None, None),
+    (8, 8),
+    (9, None),
+    (None, 9),
+    (12, 10),
+    (15, 15),
+]
+SOME_CONFIGS = [
+    ServerDeflateConfig(snct, cnct, smwb, cmwb) for snct, cnct in FLAGS for smwb, cmwb in WINDOW_SAMPLES
+]
+SOME_WS_SERVERS = [
+    ServerPerMessageDeflateFactory(snct, cnct, smwb, cmwb)
+    for snct, cnct in FLAGS
+    for smwb, cmwb in [(9 if s == 8 else s, c) for s, c in WINDOW_SAMPLES]
+]
+SOME_WS_CLIENTS = [
+    ClientPerMessageDeflateFactory(snct, cnct, smwb, cmwb)
+    for snct, cnct in FLAGS
+    for smwb, cmwb in [(None, True), (8, 9), (None, None), (10, True), (15, 12)]
+]
+SOME_OFFERS = [
+    DeflateOffer(snct, cnct, smwb, cmwb)
+    for snct, cnct in FLAGS
+    for smwb, cmwb in [(None, True), (8, 8), (None, None), (10, True), (15, 12)]
 ]
 
 
-@pytest.mark.parametrize("index", range(len(WS_SERVERS)))
-def test_our_client_offers_to_websockets_server(index: int) -> None:
-    factory = WS_SERVERS[index]
-    for sent in OUR_OFFERS:
-        try:
-            response_params, ext = factory.process_request_params(ws_params(offer(sent)), [])
-        except NegotiationError:
-            # websockets' server declines to compress with 8 bits; ours does not (9 is safe)
-            assert (sent.server_max_window_bits or 15) == 8 or factory.server_max_window_bits == 8
-            assert accept([offer(sent)]) is not None
-            continue
-        agreed = check_response([ws_headers(list(response_params))], [sent])
-        assert agreed is not None
-        ws_agrees(ext, agreed, "client")
-
-
 def test_the_tables_cover_every_combination() -> None:
-    # 2 x 2 flags, 9 choices for server_max_window_bits, 10 (ours) or 9 (websockets')
-    # for client_max_window_bits
+    # 2 x 2 flags, 9 choices for each window (absent or 8..15), one more for a bare
+    # client_max_window_bits in an offer; websockets leaves out 8 where zlib cannot compress.
     assert len({str(one) for one in OUR_OFFERS}) == 2 * 2 * 9 * 10
+    assert len(set(OUR_CONFIGS)) == 2 * 2 * 9 * 9
     assert len({ws_headers(list(f.get_request_params())) for f in WS_CLIENTS}) == 2 * 2 * 9 * 9
+    assert (
+        len(
+            {
+                (
+                    f.server_max_window_bits,
+                    f.client_max_window_bits,
+                    f.server_no_context_takeover,
+                    f.client_no_context_takeover,
+                )
+                for f in WS_SERVERS
+            }
+        )
+        == 2 * 2 * 8 * 9
+    )
 
 
-def exchange(ours: PerMessageDeflate, theirs: WsPerMessageDeflate, messages: list[bytes]) -> None:
+def websockets_client_meets_our_server(
+    factory: ClientPerMessageDeflateFactory, config: ServerDeflateConfig, *, messages: Sequence[bytes] = ()
+) -> None:
+    answer = accept([ws_headers(list(factory.get_request_params()))], config)
+    assert answer is not None  # every offer websockets makes can be honoured
+    response, agreed = answer
+    if agreed.client_max_window_bits == 8:
+        # websockets' client cannot compress with 8 bits and fails such a response;
+        # ours compresses with 9 (see test_byte_by_byte_with_the_smallest_window).
+        with pytest.raises(NegotiationError, match="client_max_window_bits = 8"):
+            factory.process_response_params(ws_params(response), [])
+        return
+    ext = factory.process_response_params(ws_params(response), [])
+    ws_agrees(ext, agreed, "server")
+    if messages:
+        exchange(PerMessageDeflate(agreed, "server", max_size=None), ext, messages)
+
+
+def our_client_meets_websockets_server(
+    sent: DeflateOffer, factory: ServerPerMessageDeflateFactory, *, messages: Sequence[bytes] = ()
+) -> None:
+    try:
+        response_params, ext = factory.process_request_params(ws_params(offer(sent)), [])
+    except NegotiationError:
+        # websockets' server declines to compress with 8 bits; ours accepts (9 is safe)
+        assert sent.server_max_window_bits == 8
+        assert accept([offer(sent)]) is not None
+        return
+    agreed = check_response([ws_headers(list(response_params))], [sent])
+    assert agreed is not None
+    ws_agrees(ext, agreed, "client")
+    if messages:
+        exchange(PerMessageDeflate(agreed, "client", max_size=None), ext, messages)
+
+
+@pytest.mark.parametrize("config", SOME_CONFIGS, ids=str)
+def test_every_websockets_client_offer_to_our_server(config: ServerDeflateConfig) -> None:
+    for factory in WS_CLIENTS:
+        websockets_client_meets_our_server(factory, config)
+
+
+@pytest.mark.parametrize("factory", SOME_WS_CLIENTS, ids=lambda f: ws_headers(list(f.get_request_params())))
+def test_websockets_client_to_every_server_config_of_ours(factory: ClientPerMessageDeflateFactory) -> None:
+    for config in OUR_CONFIGS:
+        websockets_client_meets_our_server(factory, config)
+
+
+@pytest.mark.parametrize("index", range(len(SOME_WS_SERVERS)))
+def test_every_offer_of_ours_to_websockets_server(index: int) -> None:
+    for sent in OUR_OFFERS:
+        our_client_meets_websockets_server(sent, SOME_WS_SERVERS[index])
+
+
+@pytest.mark.parametrize("sent", SOME_OFFERS, ids=str)
+def test_our_offer_to_every_websockets_server_config(sent: DeflateOffer) -> None:
+    for factory in WS_SERVERS:
+        our_client_meets_websockets_server(sent, factory)
+
+
+@pytest.mark.parametrize("factory", SOME_WS_CLIENTS, ids=lambda f: ws_headers(list(f.get_request_params())))
+def test_negotiated_then_exchanged_websockets_client(factory: ClientPerMessageDeflateFactory) -> None:
+    # Negotiation and compression together: what the two sides agreed on carries messages.
+    for config in SOME_CONFIGS:
+        websockets_client_meets_our_server(factory, config, messages=INTEROP_MESSAGES)
+
+
+@pytest.mark.parametrize("sent", SOME_OFFERS, ids=str)
+def test_negotiated_then_exchanged_websockets_server(sent: DeflateOffer) -> None:
+    for factory in SOME_WS_SERVERS:
+        our_client_meets_websockets_server(sent, factory, messages=INTEROP_MESSAGES)
+
+
+def exchange(ours: PerMessageDeflate, theirs: WsPerMessageDeflate, messages: Sequence[bytes]) -> None:
     """Messages both ways, some in fragments: each side decodes what the other encoded."""
     for n, message in enumerate(messages):
         fragments = cut(message, [len(message) // 3, len(message) // 2]) if n % 2 else [message]
