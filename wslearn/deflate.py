@@ -24,6 +24,18 @@ RFC 7692 §6). It has two halves, and this module does both without any I/O:
   "decompression bomb" fails with 1009 long before it fills the memory (RFC 7692 §8).
 
 Only the standard library's :mod:`zlib` does the DEFLATE work.
+
+Where an endpoint calls it::
+
+    # client, opening handshake                 # server, opening handshake
+    request header: offer()                     answer = accept(request's values)
+    params = check_response(response's values)  if answer: response header, params = answer
+    deflate = PerMessageDeflate(params, "client")   deflate = PerMessageDeflate(params, "server")
+
+    # every received frame, before the assembler (which still checks the UTF-8, §8.1)
+    frame = deflate.decode(frame)
+    # every sent message: RSV1 on its first frame only, never on a control frame
+    payload, rsv1 = deflate.encode(message)     # or message_encoder() for fragments
 """
 
 from __future__ import annotations
