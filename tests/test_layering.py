@@ -17,6 +17,7 @@ import pytest
 CORE = [
     "wslearn.errors",
     "wslearn.frames",
+    "wslearn.deflate",
     "wslearn.handshake",
     "wslearn.assembler",
     "wslearn.protocol",
