@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import ProtocolError
+from .i18n import _
 
 __all__ = [
     "MAX_CONTROL_PAYLOAD",
@@ -104,7 +105,8 @@ class CloseCode(enum.IntEnum):
 
     @property
     def meaning(self) -> str:
-        return _CLOSE_MEANINGS[self]
+        """What the code means, in the student's language (:mod:`wslearn.i18n`; English by default)."""
+        return _(_CLOSE_MEANINGS[self])
 
 
 _CLOSE_MEANINGS = {
