@@ -227,3 +227,17 @@ def test_a_chinese_widget_in_chromium_screenshot(chinese: None) -> None:
     assert "✔ 正确" in text and "✘ 不太对" in text and "答对" in text
     assert width > 7 * 30, f"the CJK glyphs are {width:.0f} px wide for 7 characters of 40 px"
     assert shot.stat().st_size > 10_000
+
+
+def test_a_diagnosis_from_a_chapters_table_speaks_chinese(chinese: None) -> None:
+    # The mistakes of 03.accept_key live in a table of the chapter (marked N_); the engine
+    # translates the diagnosis when it reports it.
+    from wslearn.exercises import get
+
+    exercise = get("03.accept_key")
+    no_guid = next(mistake for mistake in exercise.mistakes if mistake.name == "no GUID")
+    result = check("03.accept_key", no_guid.answer, seed=0)
+    assert any(hint.startswith("你只对 key 做了哈希") for hint in result.hints), result.hints
+    set_language("en")
+    result = check("03.accept_key", no_guid.answer, seed=0)
+    assert any(no_guid.hint in hint for hint in result.hints)

@@ -85,6 +85,15 @@ def _(message: str) -> str:
     return catalogue(lang).get(message, message)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue and return it unchanged: it is translated where it is shown.
+
+    For texts kept in tables or returned by a diagnosis: the exercise engine passes every hint
+    through :func:`_` when it reports it, so the table itself stays in English.
+    """
+    return message
+
+
 def gettext(message: str) -> str:
     """The same as :func:`_`, under its long name."""
     return _(message)

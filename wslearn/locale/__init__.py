@@ -3,7 +3,7 @@
 A catalogue is a module named after its language (``zh_CN.py``) holding ``MESSAGES``, a dict
 from the English text to its translation. The keys it must have are:
 
-* every string literal wrapped in ``_("...")`` anywhere in the ``wslearn`` package (found by
+* every string literal wrapped in ``_("...")`` or ``N_("...")`` anywhere in the ``wslearn`` package (found by
   reading the source, as ``xgettext`` would);
 * the close-code meanings (:attr:`wslearn.frames.CloseCode.meaning`);
 * the texts of the exercises of each chapter that has a translated notebook: case hints and
@@ -32,7 +32,7 @@ def source_messages(root: Path = PACKAGE) -> dict[str, str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id == "_"
+                and node.func.id in ("_", "N_")
                 and len(node.args) == 1
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
