@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .errors import ProtocolError
+from .i18n import _
 
 __all__ = [
     "MAX_CONTROL_PAYLOAD",
@@ -107,7 +108,8 @@ class CloseCode(enum.IntEnum):
 
     @property
     def meaning(self) -> str:
-        return _CLOSE_MEANINGS[self]
+        """What the code means, in the student's language (:mod:`wslearn.i18n`; English by default)."""
+        return _(_CLOSE_MEANINGS[self])
 
 
 _CLOSE_MEANINGS = {

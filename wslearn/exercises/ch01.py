@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from wslearn.demo.compare import METHODS, predict, wire_sizes
+from wslearn.i18n import N_
 
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
@@ -37,23 +38,24 @@ def _typical_wrong_bytes(method: str) -> dict[str, float]:
     """Results that a recognisable mistake gives, with the hint for each."""
     s = SIZES
     wrong: dict[str, float] = {
-        "only the payload counted: the headers around it are most of the bytes": UPDATES * PAYLOAD,
+        N_("only the payload counted: the headers around it are most of the bytes"): UPDATES * PAYLOAD,
     }
     if method in ("poll", "longpoll"):
         request, answer = s[f"{method}: request ?after=N"], s["answer with one update"]
         first = s[f"{method}: first request (no after)"]
         wrong[_REQUESTS_ONLY] = first + UPDATES * request
-        wrong["count both directions: the requests' headers (browser headers, Host) go on the wire too"] = (
-            answer + UPDATES * answer
-        )
+        wrong[
+            N_("count both directions: the requests' headers (browser headers, Host) go on the wire too")
+        ] = answer + UPDATES * answer
     if method == "websocket":
         setup = s["websocket: handshake request"] + s["websocket: 101 response"]
-        wrong["the opening handshake (one request, one 101 answer) is paid once: add it"] = (
+        wrong[N_("the opening handshake (one request, one 101 answer) is paid once: add it")] = (
             UPDATES * s["websocket: one frame"]
         )
-        wrong["each frame has a 2-byte header before its payload (§5.2)"] = setup + UPDATES * PAYLOAD
+        wrong[N_("each frame has a 2-byte header before its payload (§5.2)")] = setup + UPDATES * PAYLOAD
     if method == "sse":
-        wrong["the one request and the response head are paid once: add them"] = UPDATES * s["sse: one event"]
+        paid_once = N_("the one request and the response head are paid once: add them")
+        wrong[paid_once] = UPDATES * s["sse: one event"]
     return wrong
 
 
@@ -120,11 +122,13 @@ def _diagnose_header(case: Case, got: Any) -> str | None:
     client = key.startswith("client")
     long = key.endswith("200 bytes")
     if got == case.expected - 4 and client:
-        return "a client masks every frame: a 4-byte masking key follows the length (§5.3)"
+        return N_("a client masks every frame: a 4-byte masking key follows the length (§5.3)")
     if got == case.expected + 4 and not client:
-        return "a server never masks its frames (§5.1): no masking key"
+        return N_("a server never masks its frames (§5.1): no masking key")
     if got == case.expected - 2 and long:
-        return "a payload of 126..65535 bytes needs a 2-byte extended length after the first 2 bytes (§5.2)"
+        return N_(
+            "a payload of 126..65535 bytes needs a 2-byte extended length after the first 2 bytes (§5.2)"
+        )
     return None
 
 

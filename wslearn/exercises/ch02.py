@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from wslearn.errors import HandshakeError
 from wslearn.exercises.core import Case, Exercise, Mistake, Question, register, register_quiz
 from wslearn.handshake import Request, check_request
+from wslearn.i18n import N_
 
 # --- 02.classify: which status does each request get? ----------------------------------------
 
@@ -127,7 +128,7 @@ def classification_requests(host: str) -> dict[str, bytes]:
 
 def _diagnose_status(case: Case, got: Any) -> str | None:
     if got is None:
-        return "no prediction yet: write the status code you expect, e.g. 101"
+        return N_("no prediction yet: write the status code you expect, e.g. 101")
     if isinstance(got, str) and got.strip()[:3].isdigit():
         return f"give the status as a number: {int(got.strip()[:3])}, not the string {got!r}"
     if isinstance(got, int) and not isinstance(got, bool) and got == 101 and case.expected != 101:

@@ -20,6 +20,8 @@ import string
 from collections.abc import Callable
 from typing import Any
 
+from wslearn.i18n import N_
+
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
 #: RFC 6455 §1.3: the GUID every server appends to the key.
@@ -95,38 +97,40 @@ ACCEPT_MISTAKES: tuple[tuple[str, Callable[[str], Any], str], ...] = (
     (
         "no GUID",
         _no_guid,
-        "you hashed the key alone: append the GUID 258EAFA5-E914-47DA-95CA-C5AB0DC85B11 first (§1.3)",
+        N_("you hashed the key alone: append the GUID 258EAFA5-E914-47DA-95CA-C5AB0DC85B11 first (§1.3)"),
     ),
     (
         "hex digest",
         _hex_digest,
-        "that is the SHA-1 as 40 hex digits (.hexdigest()): base64-encode the 20 raw bytes (.digest())",
+        N_("that is the SHA-1 as 40 hex digits (.hexdigest()): base64-encode the 20 raw bytes (.digest())"),
     ),
     (
         "base64 of the hex digest",
         _base64_of_hex,
-        "you base64-encoded the 40 hex digits; base64-encode the 20 raw bytes of .digest() instead",
+        N_("you base64-encoded the 40 hex digits; base64-encode the 20 raw bytes of .digest() instead"),
     ),
     (
         "lowercase GUID",
         _lowercase_guid,
-        "the GUID is case-sensitive: write it in upper case, exactly as RFC 6455 §1.3 prints it",
+        N_("the GUID is case-sensitive: write it in upper case, exactly as RFC 6455 §1.3 prints it"),
     ),
     (
         "key decoded first",
         _decoded_key,
-        "you base64-decoded the key first; the RFC appends the GUID to the key as received, "
-        "24 characters of text (§4.2.2)",
+        N_(
+            "you base64-decoded the key first; the RFC appends the GUID to the key as received, "
+            "24 characters of text (§4.2.2)"
+        ),
     ),
     (
         "GUID first",
         _guid_first,
-        "the GUID goes after the key: SHA-1(key + GUID), not SHA-1(GUID + key)",
+        N_("the GUID goes after the key: SHA-1(key + GUID), not SHA-1(GUID + key)"),
     ),
     (
         "whitespace kept",
         _no_strip,
-        "the spaces (or CR LF) around the key are not part of it: strip them first (§1.3)",
+        N_("the spaces (or CR LF) around the key are not part of it: strip them first (§1.3)"),
     ),
 )
 
@@ -134,16 +138,16 @@ ACCEPT_MISTAKES: tuple[tuple[str, Callable[[str], Any], str], ...] = (
 def diagnose_accept(case: Case, got: Any) -> str | None:
     """Recognise a typical wrong ``Sec-WebSocket-Accept`` value and say what went wrong."""
     if got is None:
-        return "your function returned None: did it forget to return the value?"
+        return N_("your function returned None: did it forget to return the value?")
     key = case.args[0]
     if isinstance(got, (bytes, bytearray)):
         if bytes(got) == _returns_bytes(key):
-            return "right value, but bytes: base64.b64encode() returns bytes, .decode('ascii') them"
-        return "expected a str (the header value), got bytes"
+            return N_("right value, but bytes: base64.b64encode() returns bytes, .decode('ascii') them")
+        return N_("expected a str (the header value), got bytes")
     if not isinstance(got, str):
         return None
     if got != got.strip():
-        return "the value has spaces or a newline around it: a header value is just the 28 characters"
+        return N_("the value has spaces or a newline around it: a header value is just the 28 characters")
     for _name, wrong, hint in ACCEPT_MISTAKES:
         try:
             if got == wrong(key):
@@ -331,7 +335,7 @@ def random_valid_key_cases(rng: random.Random, count: int) -> list[Case]:
 
 def diagnose_valid_key(case: Case, got: Any) -> str | None:
     if got is None:
-        return "your function returned None: return True or False"
+        return N_("your function returned None: return True or False")
     return None  # a wrong bool: the case's own hint says what makes this key valid or not
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from wslearn.exercises.core import Case, Exercise, Mistake, Question, register, register_quiz
 from wslearn.frames import Frame, Opcode, serialize_frame
+from wslearn.i18n import N_
 
 #: The keys of the dict ``parse_header`` returns, in the order of the header (§5.2).
 HEADER_KEYS = (
@@ -330,25 +331,27 @@ def diagnose_header(case: Case, got: Any) -> str | None:
 def _diagnose_fields(data: bytes, expected: dict[str, Any], got: dict[str, Any]) -> str | None:
     first, second = data[0], data[1]
     if got["opcode"] != expected["opcode"] and got["opcode"] in (first, first & 0x7F, first >> 4):
-        return "the opcode is the low 4 bits of byte 0 (data[0] & 0x0F); FIN and RSV1-3 are the high 4"
+        return N_("the opcode is the low 4 bits of byte 0 (data[0] & 0x0F); FIN and RSV1-3 are the high 4")
     if got["masked"] != expected["masked"] and bool(got["masked"]) == bool(first & 0x80):
-        return "MASK is the top bit of byte 1 (data[1] & 0x80); the top bit of byte 0 is FIN"
+        return N_("MASK is the top bit of byte 1 (data[1] & 0x80); the top bit of byte 0 is FIN")
     length, marker = got["payload_length"], second & 0x7F
     size = 2 + {126: 2, 127: 8}.get(marker, 0)  # where the extended length ends
     if length != expected["payload_length"]:
         if length in (126, 127) and length == marker:
-            return (
+            return N_(
                 "126 and 127 are not lengths: 126 says the length is in the next 16 bits, 127 in the next 64"
             )
         if size > 2 and length == int.from_bytes(data[2:size], "little"):
-            return "the extended length is big-endian (network byte order): int.from_bytes(..., 'big')"
+            return N_("the extended length is big-endian (network byte order): int.from_bytes(..., 'big')")
         return f"the payload length is wrong: {_LENGTH_HINT}"
     if got["header_length"] != expected["header_length"]:
         if expected["masked"] and got["header_length"] == expected["header_length"] - 4:
-            return "the 4 bytes of the masking key are part of the header: add 4 when MASK is 1"
-        return "header_length counts 2 bytes, plus 2 or 8 for an extended length, plus 4 for a masking key"
+            return N_("the 4 bytes of the masking key are part of the header: add 4 when MASK is 1")
+        return N_(
+            "header_length counts 2 bytes, plus 2 or 8 for an extended length, plus 4 for a masking key"
+        )
     if not expected["masked"] and got["masking_key"] is not None:
-        return "masking_key is None when MASK is 0: an unmasked frame carries no key"
+        return N_("masking_key is None when MASK is 0: an unmasked frame carries no key")
     if expected["masked"] and got["masking_key"] != expected["masking_key"]:
         return f"the masking key is the 4 bytes right after the length: data[{size}:{size + 4}] here"
     for name in ("fin", "rsv1", "rsv2", "rsv3"):
@@ -559,7 +562,7 @@ def diagnose_decoded(case: Case, got: Any) -> str | None:
     data: bytes = case.args[0].data
     expected = case.expected
     if not isinstance(got, dict):
-        return 'write a dict for each frame: {"opcode": 0x1, "length": 5, "fin": True}'
+        return N_('write a dict for each frame: {"opcode": 0x1, "length": 5, "fin": True}')
     if set(got) != set(expected):
         return f'each dict has exactly the keys "opcode", "length" and "fin"; got {", ".join(map(repr, got))}'
     wrong = [name for name in expected if got[name] != expected[name]]

@@ -15,6 +15,7 @@ import random
 from typing import Any
 
 from wslearn.frames import apply_mask as wslearn_apply_mask
+from wslearn.i18n import N_
 
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
@@ -75,12 +76,12 @@ MASK_MISTAKES = (
 def diagnose_mask(case: Case, got: Any) -> str | None:
     """Recognise a typical wrong result of apply_mask and say what went wrong."""
     if got is None:
-        return "your function returned None: did it forget to return the bytes?"
+        return N_("your function returned None: did it forget to return the bytes?")
     payload, masking_key = case.args
     if isinstance(got, list) and got == _list_of_ints(payload, masking_key):
-        return "right numbers, but a list: return bytes(...) of them"
+        return N_("right numbers, but a list: return bytes(...) of them")
     if isinstance(got, str):
-        return "a str: masking works on bytes and returns bytes"
+        return N_("a str: masking works on bytes and returns bytes")
     if not isinstance(got, (bytes, bytearray)):
         return None
     for _name, wrong, hint in MASK_MISTAKES:

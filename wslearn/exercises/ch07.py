@@ -6,6 +6,8 @@ import math
 import random
 from typing import Any
 
+from wslearn.i18n import N_
+
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
 # --- 07.which_heartbeat: an application message, or a protocol frame? -----------------------
@@ -89,13 +91,13 @@ def _close_diagnose(case: Case, got: object) -> str | None:
     if not isinstance(got, (int, float)) or isinstance(got, bool):
         return None
     if math.isclose(got, interval + timeout) and not math.isclose(got, case.expected):
-        return "the peer answered every Ping before it froze: count from the first Ping after the freeze"
+        return N_("the peer answered every Ping before it froze: count from the first Ping after the freeze")
     if math.isclose(got, frozen_at + timeout):
-        return "the server cannot see a freeze: it notices only when its next Ping gets no Pong"
+        return N_("the server cannot see a freeze: it notices only when its next Ping gets no Pong")
     if math.isclose(got, frozen_at + interval + timeout):
-        return "Pings go out on their schedule (every ping_interval), not ping_interval after the freeze"
+        return N_("Pings go out on their schedule (every ping_interval), not ping_interval after the freeze")
     if math.isclose(got, case.expected - timeout):
-        return "the server waits ping_timeout seconds for the Pong before it gives up"
+        return N_("the server waits ping_timeout seconds for the Pong before it gives up")
     return None
 
 

@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wslearn.i18n import _
+
 #: How long one call of a student's function may take, in seconds.
 DEFAULT_TIMEOUT = 2.0
 #: Where "§5.2" points.
@@ -134,7 +136,7 @@ class Exercise:
 
 class _Missing:
     def __repr__(self) -> str:
-        return "(no answer)"
+        return _("(no answer)")
 
 
 _MISSING: Any = _Missing()
@@ -286,8 +288,8 @@ class Result:
         if self.problem:
             return f"✘ {self.exercise.id}: {self.problem}"
         if self.passed:
-            return f"✔ {self.exercise.id}: all {total} cases pass"
-        return f"✘ {self.exercise.id}: {done} of {total} cases pass"
+            return _("✔ {id}: all {total} cases pass").format(id=self.exercise.id, total=total)
+        return _("✘ {id}: {done} of {total} cases pass").format(id=self.exercise.id, done=done, total=total)
 
     def __str__(self) -> str:
         lines = [self.headline()]
@@ -295,10 +297,12 @@ class Result:
             mark = "✔" if result.passed else "✘"
             lines.append(f"  {mark} {describe(self.exercise, result.case)}")
             if not result.passed:
-                lines.append(
-                    f"      expected {shown_expected(self.exercise, result.case)}, got {short(result.got)}"
+                shown = _("expected {expected}, got {got}").format(
+                    expected=shown_expected(self.exercise, result.case), got=short(result.got)
                 )
-                lines.append(f"      hint: {result.message}" + _rfc_suffix(result.case, self.exercise))
+                lines.append(f"      {shown}")
+                hint = _("hint: {hint}").format(hint=result.message)
+                lines.append(f"      {hint}" + _rfc_suffix(result.case, self.exercise))
         lines.extend(self._footer())
         return "\n".join(lines)
 
@@ -314,9 +318,14 @@ class Result:
         lines = []
         hidden = len(self.results) - len(self._shown())
         if hidden:
-            lines.append(f"  … and {hidden} more cases")
+            lines.append("  " + _("… and {count} more cases").format(count=hidden))
         if self.seed is not None:
-            lines.append(f"  (random cases from seed={self.seed}: pass the same seed to repeat them)")
+            lines.append(
+                "  "
+                + _("(random cases from seed={seed}: pass the same seed to repeat them)").format(
+                    seed=self.seed
+                )
+            )
         return lines
 
     def _repr_html_(self) -> str:
@@ -326,7 +335,8 @@ class Result:
             return head
         rows = "".join(_html_row(self.exercise, result) for result in self._shown())
         header = "".join(
-            f"<th style='{_CELL}'>{name}</th>" for name in ("", "case", "expected", "got", "hint")
+            f"<th style='{_CELL}'>{esc(name)}</th>"
+            for name in ("", _("case"), _("expected"), _("got"), _("hint"))
         )
         footer = "".join(f"<p>{esc(line.strip())}</p>" for line in self._footer())
         table = f"<table class='wslearn-result' style='{_TABLE}'><tr>{header}</tr>{rows}</table>"
@@ -372,7 +382,9 @@ def check_exercise(exercise: Exercise, answer: Any, *, seed: int | None = None) 
     cases = exercise.table(seed)
     shown_seed = seed if exercise.random_cases is not None else None
     if exercise.kind == "function" and not callable(answer):
-        problem = f"expected a function {exercise.signature}, got {type(answer).__name__} {short(answer)}"
+        problem = _("expected a function {signature}, got {type} {value}").format(
+            signature=exercise.signature, type=type(answer).__name__, value=short(answer)
+        )
         failed = [CaseResult(case, False, _MISSING, problem) for case in cases]
         return Result(exercise, failed, shown_seed, problem)
     results = [check_case(exercise, answer, case) for case in cases]
@@ -387,9 +399,9 @@ def check_case(exercise: Exercise, answer: Any, case: Case) -> CaseResult:
         else:
             outcome = call_with_timeout(answer, case.args, exercise.timeout)
         if outcome.timed_out:
-            message = (
-                f"still running after {exercise.timeout:g} s: an infinite loop, or a wait that never ends?"
-            )
+            message = _(
+                "still running after {seconds} s: an infinite loop, or a wait that never ends?"
+            ).format(seconds=f"{exercise.timeout:g}")
             return CaseResult(case, False, _MISSING, message)
         if outcome.error is not None:
             return CaseResult(case, False, _MISSING, _raised_with_diagnosis(exercise, case, outcome.error))
@@ -418,19 +430,21 @@ def _raised_with_diagnosis(exercise: Exercise, case: Case, error: BaseException)
 def explain_failure(exercise: Exercise, case: Case, got: Any) -> str:
     """The hint for a wrong result: a diagnosis, a type mismatch, or the case's own hint."""
     if got is _MISSING:
-        return "no answer for this case"
+        return _("no answer for this case")
     if exercise.diagnose is not None:
         try:
             diagnosis = exercise.diagnose(case, got)
         except Exception:  # a diagnosis is a best effort; a strange answer must not break it
             diagnosis = None
         if diagnosis:
-            return diagnosis
+            return _(diagnosis)  # a fixed diagnosis has its translation; a computed one stays as it is
     if got is None and case.expected is not None:
-        return "returned None: is a `return` missing, or is the cell still the `...` stub?"
+        return _("returned None: is a `return` missing, or is the cell still the `...` stub?")
     if not same_type(case.expected, got) and exercise.compare is None:
-        return f"expected a {type(case.expected).__name__}, got a {type(got).__name__}"
-    return case.hint or "not the expected result"
+        return _("expected a {expected}, got a {got}").format(
+            expected=type(case.expected).__name__, got=type(got).__name__
+        )
+    return _(case.hint) if case.hint else _("not the expected result")
 
 
 def raised(error: BaseException) -> str:
@@ -440,11 +454,14 @@ def raised(error: BaseException) -> str:
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     if tb is not None:
-        where = f" (line {tb.tb_lineno} of {tb.tb_frame.f_code.co_name})"
+        where = " " + _("(line {line} of {function})").format(
+            line=tb.tb_lineno, function=tb.tb_frame.f_code.co_name
+        )
     text = str(error)
-    return (
-        f"raised {type(error).__name__}: {text}{where}" if text else f"raised {type(error).__name__}{where}"
-    )
+    name = type(error).__name__
+    if text:
+        return _("raised {error}: {message}").format(error=name, message=text) + where
+    return _("raised {error}").format(error=name) + where
 
 
 # --- Showing ----------------------------------------------------------------------------------
@@ -479,9 +496,9 @@ def hex_bytes(data: bytes, limit: int = SHOWN_CHARS) -> str:
 def describe(exercise: Exercise, case: Case) -> str:
     """How a case is shown: its label, or the call it makes."""
     if case.label:
-        return case.label
+        return _(case.label)
     if exercise.kind == "value":
-        return short(case.args[0]) if case.args else exercise.title
+        return short(case.args[0]) if case.args else _(exercise.title)
     name = exercise.signature.split("(", 1)[0] or "f"
     return f"{name}({', '.join(short(arg, 60) for arg in case.args)})"
 
@@ -542,15 +559,17 @@ class Quiz:
         return check(self.question_id(number), choice_index(self.questions[number - 1], answer))
 
     def __str__(self) -> str:
-        lines = [self.title]
+        lines = [_(self.title)]
         for number, question in enumerate(self.questions, 1):
-            lines.append(f"{number}. {question.prompt}")
+            lines.append(f"{number}. {_(question.prompt)}")
             lines.extend(
-                f"   {letter}) {choice}" for letter, choice in zip("abcdefgh", question.choices, strict=False)
+                f"   {letter}) {_(choice)}"
+                for letter, choice in zip("abcdefgh", question.choices, strict=False)
             )
             if question.numeric:
-                lines.append("   (a number)")
-        lines.append(f"Answer in a cell: wslearn.exercises.quiz({self.id!r}).check(1, 'b')")
+                lines.append("   " + _("(a number)"))
+        how = f"wslearn.exercises.quiz({self.id!r}).check(1, 'b')"
+        lines.append(_("Answer in a cell: {code}").format(code=how))
         return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 
 from wslearn.errors import HandshakeError
 from wslearn.handshake import AcceptSteps, accept_key_steps, build_request, check_request, generate_key
+from wslearn.i18n import _
 
 from .common import GREEN, RED, RFC_EXAMPLE_KEY, Views, esc
 
@@ -66,23 +67,24 @@ def shorten(value: str, limit: int = SHOWN_CHARS) -> str:
     """``value``, or its first ``limit`` characters and how long it really is."""
     if len(value) <= limit:
         return value
-    return f"{value[:limit]}… ({len(value)} characters)"
+    return f"{value[:limit]}… " + _("({count} characters)").format(count=len(value))
 
 
 def _shorten_html(value: str, limit: int = SHOWN_CHARS) -> str:
     """:func:`shorten` as HTML: the count of characters never breaks across lines."""
     if len(value) <= limit:
         return esc(value)
-    return f"{esc(value[:limit])}… <span style='white-space:nowrap'>({len(value)} characters)</span>"
+    count = esc(_("({count} characters)").format(count=len(value)))
+    return f"{esc(value[:limit])}… <span style='white-space:nowrap'>{count}</span>"
 
 
 def _rows(steps: AcceptSteps) -> list[tuple[str, str, str]]:
     """(step, full value, what it is): the views cut long values each in their own way."""
     return [
-        ("1. key", steps.key, "Sec-WebSocket-Key, sent by the client"),
-        ("2. key + GUID", steps.concatenated, "append the fixed GUID of RFC 6455 §1.3"),
-        ("3. SHA-1", steps.sha1_hex, "20 bytes, shown as 40 hex digits"),
-        ("4. base64", steps.accept, "base64 of those 20 bytes: always 28 characters"),
+        ("1. key", steps.key, _("Sec-WebSocket-Key, sent by the client")),
+        ("2. key + GUID", steps.concatenated, _("append the fixed GUID of RFC 6455 §1.3")),
+        ("3. SHA-1", steps.sha1_hex, _("20 bytes, shown as 40 hex digits")),
+        ("4. base64", steps.accept, _("base64 of those 20 bytes: always 28 characters")),
     ]
 
 
@@ -90,34 +92,36 @@ def accept_text(steps: AcceptSteps, refused: Refusal | None) -> str:
     """The text view: the verdict on the key, the steps, and what the server sends back."""
     lines = [f"Sec-WebSocket-Key: {shorten(steps.key)}"]
     if refused is None:
-        lines.append("✔ a valid key: base64 of 16 bytes (RFC 6455 §4.1)")
+        lines.append(_("✔ a valid key: base64 of 16 bytes (RFC 6455 §4.1)"))
     else:
-        lines.append(f"✘ a server refuses this key: {shorten(str(refused), 160)}")
-        lines.append(f"  It answers {refused.status_line} and sends no Sec-WebSocket-Accept.")
-        lines.append("What the formula would give (no server sends it):")
+        lines.append(_("✘ a server refuses this key: {reason}").format(reason=shorten(str(refused), 160)))
+        answers = _("It answers {status} and sends no Sec-WebSocket-Accept.")
+        lines.append("  " + answers.format(status=refused.status_line))
+        lines.append(_("What the formula would give (no server sends it):"))
     lines.extend(f"  {step:<14} {shorten(value)}" for step, value, _why in _rows(steps))
     if refused is None:
-        lines.append(f"The server answers Sec-WebSocket-Accept: {steps.accept}")
+        lines.append(_("The server answers Sec-WebSocket-Accept: {accept}").format(accept=steps.accept))
     return "\n".join(lines)
 
 
 def accept_html(steps: AcceptSteps, refused: Refusal | None) -> str:
     """The HTML view: the same as :func:`accept_text`, long values wrapped and cut."""
     if refused is None:
-        verdict = f"<p style='color:{GREEN}'>✔ a valid key: base64 of 16 bytes (RFC 6455 §4.1)</p>"
-        title = ""
-        answer = (
-            "<p>The server answers <code>Sec-WebSocket-Accept: "
-            f"<span class='wslearn-accept-value'>{esc(steps.accept)}</span></code></p>"
+        verdict = (
+            f"<p style='color:{GREEN}'>{esc(_('✔ a valid key: base64 of 16 bytes (RFC 6455 §4.1)'))}</p>"
         )
+        title = ""
+        accept = f"<span class='wslearn-accept-value'>{esc(steps.accept)}</span>"
+        value = f"<code>Sec-WebSocket-Accept: {accept}</code>"
+        answer = "<p>" + esc(_("The server answers {header}")).format(header=value) + "</p>"
         value_class = ""  # only the answer line under the table has class wslearn-accept-value
     else:
-        verdict = (
-            f"<p style='color:{RED};{_WRAP}'>✘ a server refuses this key: {esc(shorten(str(refused), 160))}"
-            f"<br>It answers <b>{esc(refused.status_line)}</b> and sends <b>no</b> "
-            "<code>Sec-WebSocket-Accept</code>.</p>"
+        refuses = _("✘ a server refuses this key: {reason}").format(reason=shorten(str(refused), 160))
+        answers = esc(_("It answers {status} and sends no Sec-WebSocket-Accept.")).format(
+            status=f"<b>{esc(refused.status_line)}</b>"
         )
-        title = "<p><i>What the formula would give (no server sends it):</i></p>"
+        verdict = f"<p style='color:{RED};{_WRAP}'>{esc(refuses)}<br>{answers}</p>"
+        title = f"<p><i>{esc(_('What the formula would give (no server sends it):'))}</i></p>"
         answer = ""
         value_class = "wslearn-formula-value"
     rows = []
@@ -152,8 +156,8 @@ class AcceptKeyWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets 
             layout=widgets.Layout(width="34em", max_width="100%"),
             style={"description_width": "initial"},
         )
-        self.new_key = widgets.Button(description="random key", tooltip="generate_key()")
-        self.rfc_key = widgets.Button(description="RFC 6455 example", tooltip="§1.3")
+        self.new_key = widgets.Button(description=_("random key"), tooltip="generate_key()")
+        self.rfc_key = widgets.Button(description=_("RFC 6455 example"), tooltip="§1.3")
         self.steps = widgets.HTML(layout=widgets.Layout(max_width="100%"))
         controls = widgets.HBox(
             [self.key, self.new_key, self.rfc_key], layout=widgets.Layout(flex_flow="row wrap")

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import ipywidgets as widgets
 
 from wslearn.eventlog import EventLog
+from wslearn.i18n import _
 
 from .common import Views, esc
 from .eventlog import events_html
@@ -89,7 +90,7 @@ class ChatWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
         self._timer: threading.Timer | None = None
         self._timer_lock = threading.Lock()
         self.users = [ChatUser(url) for _ in range(users)]
-        self.show_frames = widgets.Checkbox(value=False, description="show frames")
+        self.show_frames = widgets.Checkbox(value=False, description=_("show frames"))
         self.columns = [self._column(user) for user in self.users]
         super().__init__([self.show_frames, widgets.HBox([column for column, _, _, _ in self.columns])])
         self.add_class("wslearn-chat")
@@ -113,7 +114,7 @@ class ChatWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
         box = widgets.Text(
             placeholder="say something", continuous_update=False, layout=widgets.Layout(width="14em")
         )
-        send = widgets.Button(description="send", layout=widgets.Layout(width="5em"))
+        send = widgets.Button(description=_("send"), layout=widgets.Layout(width="5em"))
         frames = widgets.HTML()
         box.observe(lambda _change, user=user, box=box: self.say(user, box), names="value")
         send.on_click(lambda _button, user=user, box=box: self.say(user, box))

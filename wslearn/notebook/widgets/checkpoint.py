@@ -14,6 +14,7 @@ from traitlets import TraitError
 
 from wslearn.exercises import Question, Quiz, Result, quiz
 from wslearn.exercises.core import choice_index
+from wslearn.i18n import _
 
 from .common import GREEN, RED, Views, esc
 
@@ -28,17 +29,17 @@ class QuestionView(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no typ
         self.number = number
         self.question: Question = quiz.questions[number - 1]
         self.result: Result | None = None
-        prompt = widgets.HTML(f"<b>{number}. {esc(self.question.prompt)}</b>")
+        prompt = widgets.HTML(f"<b>{number}. {esc(_(self.question.prompt))}</b>")
         if self.question.choices:
-            options = [(f"{LETTERS[i]}) {choice}", i) for i, choice in enumerate(self.question.choices)]
+            options = [(f"{LETTERS[i]}) {_(choice)}", i) for i, choice in enumerate(self.question.choices)]
             self.answer: widgets.Widget = widgets.RadioButtons(
                 options=options, value=None, layout=widgets.Layout(width="auto")
             )
         else:
             self.answer = widgets.FloatText(
-                value=0.0, description="answer", layout=widgets.Layout(width="14em")
+                value=0.0, description=_("answer"), layout=widgets.Layout(width="14em")
             )
-        self.button = widgets.Button(description="check", tooltip=quiz.question_id(number))
+        self.button = widgets.Button(description=_("check"), tooltip=quiz.question_id(number))
         self.feedback = widgets.HTML()
         super().__init__([prompt, self.answer, self.button, self.feedback])
         self.add_class("wslearn-question")
@@ -56,8 +57,9 @@ class QuestionView(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no typ
 
 
 def feedback_html(question: Question, result: Result) -> str:
-    colour, mark = (GREEN, "✔ right") if result.passed else (RED, "✘ not quite")
-    return f"<p><span style='color:{colour};font-weight:bold'>{mark}.</span> {esc(question.explanation)}</p>"
+    colour, mark = (GREEN, _("✔ right")) if result.passed else (RED, _("✘ not quite"))
+    explanation = esc(_(question.explanation))
+    return f"<p><span style='color:{colour};font-weight:bold'>{esc(mark)}.</span> {explanation}</p>"
 
 
 class Checkpoint(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
@@ -67,7 +69,7 @@ class Checkpoint(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
         self.quiz = quiz(quiz_id)
         self.questions = [QuestionView(self.quiz, n) for n in range(1, len(self.quiz.questions) + 1)]
         self.score = widgets.HTML()
-        title = widgets.HTML(f"<h3>{esc(self.quiz.title)}</h3>")
+        title = widgets.HTML(f"<h3>{esc(_(self.quiz.title))}</h3>")
         super().__init__([title, *self.questions, self.score])
         self.add_class("wslearn-checkpoint")
         for view in self.questions:
@@ -86,8 +88,10 @@ class Checkpoint(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
 
     def _show_score(self) -> None:
         answered = sum(1 for view in self.questions if view.result is not None)
-        self.score.value = f"<p class='wslearn-score'>{self.right} of {len(self.questions)} right"
-        self.score.value += f" ({answered} answered)</p>"
+        score = _("{right} of {total} right ({answered} answered)").format(
+            right=self.right, total=len(self.questions), answered=answered
+        )
+        self.score.value = f"<p class='wslearn-score'>{esc(score)}</p>"
 
     def text(self) -> str:
         return str(self.quiz)
@@ -96,9 +100,10 @@ class Checkpoint(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
         items = []
         for question in self.quiz.questions:
             choices = (
-                "".join(f"<li>{esc(choice)}</li>" for choice in question.choices) or "<li>(a number)</li>"
+                "".join(f"<li>{esc(_(choice))}</li>" for choice in question.choices)
+                or f"<li>{esc(_('(a number)'))}</li>"
             )
-            items.append(f"<li>{esc(question.prompt)}<ol type='a'>{choices}</ol></li>")
+            items.append(f"<li>{esc(_(question.prompt))}<ol type='a'>{choices}</ol></li>")
         how = f"quiz({self.quiz.id!r}).check(1, 'b')"
-        answer = f"<p>Answer in a cell: <code>{esc(how)}</code></p>"
-        return f"<h3>{esc(self.quiz.title)}</h3><ol>{''.join(items)}</ol>{answer}"
+        answer = "<p>" + esc(_("Answer in a cell: {code}")).format(code=f"<code>{esc(how)}</code>") + "</p>"
+        return f"<h3>{esc(_(self.quiz.title))}</h3><ol>{''.join(items)}</ol>{answer}"

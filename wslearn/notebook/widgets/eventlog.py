@@ -12,6 +12,7 @@ from typing import ClassVar
 import ipywidgets as widgets
 
 from wslearn.eventlog import EventLog, LogEvent
+from wslearn.i18n import _
 
 from .common import Views, esc
 
@@ -38,7 +39,7 @@ class EventLogView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has
         self._timer: threading.Timer | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self.table = widgets.HTML()
-        self.clear_button = widgets.Button(description="clear", tooltip="EventLog.clear()")
+        self.clear_button = widgets.Button(description=_("clear"), tooltip="EventLog.clear()")
         super().__init__([self.clear_button, self.table])
         self.add_class("wslearn-event-log")
         self.clear_button.on_click(lambda _button: self.clear())

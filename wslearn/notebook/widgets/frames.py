@@ -6,6 +6,7 @@ import ipywidgets as widgets
 
 from wslearn.explain import explain_frame
 from wslearn.frames import Frame, Opcode, serialize_frame
+from wslearn.i18n import _
 
 from .common import RED, Views, esc
 
@@ -28,12 +29,12 @@ class FrameBuilder(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has
         self.opcode = widgets.Dropdown(
             options=[(f"{op.value:#x} {op.name}", op) for op in Opcode],
             value=opcode,
-            description="opcode",
+            description=_("opcode"),
         )
-        self.fin = widgets.Checkbox(value=True, description="FIN (last fragment)")
-        self.masked = widgets.Checkbox(value=True, description="masked (as a client sends)")
-        self.mask = widgets.Text(value=RFC_EXAMPLE_MASK, description="masking key (hex)")
-        self.payload = widgets.Textarea(value=payload, description="payload (UTF-8)")
+        self.fin = widgets.Checkbox(value=True, description=_("FIN (last fragment)"))
+        self.masked = widgets.Checkbox(value=True, description=_("masked (as a client sends)"))
+        self.mask = widgets.Text(value=RFC_EXAMPLE_MASK, description=_("masking key (hex)"))
+        self.payload = widgets.Textarea(value=payload, description=_("payload (UTF-8)"))
         self.explanation = widgets.HTML()
         controls = widgets.HBox([self.opcode, self.fin, self.masked])
         super().__init__([controls, widgets.HBox([self.payload, self.mask]), self.explanation])

@@ -13,6 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from wslearn.i18n import _
 from wslearn.notebook.raw import (
     BREAKS,
     DEFAULT_TIMEOUT,
@@ -54,9 +55,9 @@ class HandshakeEditor(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets 
             value=_as_text(good_request(self.host_header, path)),
             layout=widgets.Layout(width="100%", height="14em"),
         )
-        self.crlf = widgets.Checkbox(value=True, description="send each line end as CR LF", indent=False)
+        self.crlf = widgets.Checkbox(value=True, description=_("send each line end as CR LF"), indent=False)
         self.send_button = widgets.Button(
-            description="send", button_style="primary", tooltip="raw_exchange()"
+            description=_("send"), button_style="primary", tooltip="raw_exchange()"
         )
         self.presets = {name: self._button(name, "load it, then press send") for name in self._preset_names()}
         self.breaks = {name: self._button(name, BREAKS[name].what) for name in BREAKS}

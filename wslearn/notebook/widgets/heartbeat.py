@@ -18,6 +18,7 @@ import ipywidgets as widgets
 
 from wslearn.demo.heartbeats import LANES, Timeline, timeline
 from wslearn.eventlog import EventLog, LogEvent
+from wslearn.i18n import _
 
 from .common import Views, esc
 
@@ -179,11 +180,11 @@ class HeartbeatLab(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has
     ) -> None:
         self.duration = duration
         slider = {"min": 0.1, "max": 3.0, "step": 0.1, "style": {"description_width": "initial"}}
-        self.interval = widgets.FloatSlider(value=ping_interval, description="ping_interval (s)", **slider)
-        self.timeout = widgets.FloatSlider(value=ping_timeout, description="ping_timeout (s)", **slider)
-        self.connect_button = widgets.Button(description="connect", tooltip="a client that answers Pings")
+        self.interval = widgets.FloatSlider(value=ping_interval, description=_("ping_interval (s)"), **slider)
+        self.timeout = widgets.FloatSlider(value=ping_timeout, description=_("ping_timeout (s)"), **slider)
+        self.connect_button = widgets.Button(description=_("connect"), tooltip="a client that answers Pings")
         self.freeze_button = widgets.Button(
-            description="freeze the peer", tooltip="a client that answers nothing"
+            description=_("freeze the peer"), tooltip="a client that answers nothing"
         )
         self.status = widgets.HTML("<p>Choose the timers, then start an experiment.</p>")
         self.server: Any = None

@@ -19,6 +19,7 @@ import ipywidgets as widgets
 
 from wslearn.explain import FrameExplanation, explain_frame, explain_frames
 from wslearn.frames import Frame, Opcode, serialize_frame
+from wslearn.i18n import _
 
 from .common import RED, Views, esc
 
@@ -206,17 +207,17 @@ class FrameInspector(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets h
         self.data = b""
         self.error = ""
         self.hex = widgets.Textarea(
-            description="hex",
+            description=_("hex"),
             placeholder="81 85 37 fa 21 3d 7f 9f 4d 51 58  (or 818537fa…)",
             layout=widgets.Layout(width="48em", height="4.5em"),
         )
         self.preset = widgets.Dropdown(
             options=[(_CHOOSE, "")] + [(name, name) for name in RFC_EXAMPLES],
             value="",
-            description="example",
+            description=_("example"),
             layout=widgets.Layout(width="34em"),
         )
-        self.frame_choice = widgets.Dropdown(description="frame", layout=widgets.Layout(width="48em"))
+        self.frame_choice = widgets.Dropdown(description=_("frame"), layout=widgets.Layout(width="48em"))
         self.message = widgets.HTML()
         self.buttons = [self._bit_button(index) for index in range(8 * MAX_HEADER)]
         self.captions = [
@@ -442,7 +443,7 @@ class LengthSlider(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has
             value=length,
             min=0,
             max=maximum,
-            description="payload",
+            description=_("payload"),
             continuous_update=True,
             layout=widgets.Layout(width="40em"),
         )

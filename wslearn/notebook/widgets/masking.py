@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 
 from wslearn.frames import apply_mask
+from wslearn.i18n import _
 
 from .common import RED, Views, esc
 
@@ -151,15 +152,15 @@ class MaskingView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has 
             except UnicodeDecodeError:
                 typed, as_hex = payload.hex(" "), True
         self.payload = widgets.Textarea(
-            value=typed, description="payload", layout=widgets.Layout(width="34em", max_width="100%")
+            value=typed, description=_("payload"), layout=widgets.Layout(width="34em", max_width="100%")
         )
         self.payload_format = widgets.ToggleButtons(
-            options=[("UTF-8 text", False), ("hex", True)], value=as_hex, description="typed as"
+            options=[("UTF-8 text", False), ("hex", True)], value=as_hex, description=_("typed as")
         )
-        self.key = widgets.Text(value=masking_key.hex(" "), description="masking key (hex)")
+        self.key = widgets.Text(value=masking_key.hex(" "), description=_("masking key (hex)"))
         self.key.style.description_width = "initial"
-        self.new_key = widgets.Button(description="random key", tooltip="os.urandom(4), as a client does")
-        self.rfc_key = widgets.Button(description="RFC 6455 §5.7 key", tooltip="37 fa 21 3d")
+        self.new_key = widgets.Button(description=_("random key"), tooltip="os.urandom(4), as a client does")
+        self.rfc_key = widgets.Button(description=_("RFC 6455 §5.7 key"), tooltip="37 fa 21 3d")
         self.view = widgets.HTML(layout=widgets.Layout(max_width="100%"))
         keys = widgets.HBox(
             [self.key, self.new_key, self.rfc_key], layout=widgets.Layout(flex_flow="row wrap")

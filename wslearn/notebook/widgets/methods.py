@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import ipywidgets as widgets
 
 from wslearn.demo.compare import Measurement, measure_all
+from wslearn.i18n import _
 
 from .common import RED, Views, esc
 
@@ -61,7 +62,7 @@ class MethodsWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets ha
             min=0,
             max=max_cookie,
             step=256,
-            description="Cookie bytes",
+            description=_("Cookie bytes"),
             continuous_update=False,  # measure once the slider is let go, not on every step
             style={"description_width": "initial"},
         )
