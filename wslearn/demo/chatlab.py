@@ -17,15 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
-
-from wslearn.frames import Close, Opcode, parse_frame
-from wslearn.handshake import build_request, generate_key
 
 __all__ = ["EXPECTED", "SCENARIOS", "SlowMember", "audit", "slow_member"]
 
@@ -240,51 +235,6 @@ class SlowMember:
         )
 
 
-def _raw_member(url: str, receive_buffer: int) -> socket.socket:
-    """A member on a raw socket with a tiny receive buffer, that will not read for a while."""
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-    sock.settimeout(WAIT)
-    sock.connect((host, port))
-    sock.sendall(build_request(f"{host}:{port}", parts.path or "/", key=generate_key()).serialize())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(1)
-        if not chunk:
-            raise ConnectionError("the chat refused the slow member")
-        head += chunk
-    return sock
-
-
-def _close_code_in(sock: socket.socket, timeout: float) -> int | None:
-    """Read what the slow member was sent until a Close frame (its code) or the end."""
-    buffer = bytearray()
-    deadline = time.monotonic() + timeout
-    offset = 0
-    while time.monotonic() < deadline:
-        parsed = parse_frame(buffer, offset)
-        if parsed is not None:
-            frame, used = parsed
-            offset += used
-            if frame.opcode is Opcode.CLOSE:
-                return Close.parse(frame.payload).code
-            continue
-        if offset:
-            del buffer[:offset]
-            offset = 0
-        sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            chunk = sock.recv(1 << 16)
-        except (TimeoutError, OSError):
-            return None
-        if not chunk:
-            return None
-        buffer += chunk
-    return None
-
-
 def slow_member(url: str, *, messages: int = 2000, size: int = 4000, wait: float = 3.0) -> SlowMember:
     """One member never reads; another sends ``messages`` chat lines of ``size`` characters;
     a third reads. A good room closes the slow member (1013) and the reader gets them all.
@@ -294,7 +244,9 @@ def slow_member(url: str, *, messages: int = 2000, size: int = 4000, wait: float
     """
     import threading
 
-    slow = _raw_member(url, receive_buffer=4096)
+    from .scenarios import RawClient
+
+    slow = RawClient(url, timeout=WAIT, receive_buffer=4096)  # joins, then never reads
     (talker, uid), (reader, _) = _join(url), _join(url)
     counts = {"reader": 0}
     all_in = threading.Event()
@@ -325,8 +277,9 @@ def slow_member(url: str, *, messages: int = 2000, size: int = 4000, wait: float
         seconds, received = time.monotonic() - started, counts["reader"]
         # Counted before the slow member reads anything: its reading would unblock a stalled
         # room. A stalled room closes nobody: a short look at the socket is enough then.
-        close_code = _close_code_in(slow, QUIET if stalled else WAIT)
-        return SlowMember(sent, received, close_code, seconds)
+        slow.sock.settimeout(QUIET if stalled else WAIT)
+        close = slow.recv_close()
+        return SlowMember(sent, received, close.code if close else None, seconds)
     finally:
-        slow.close()
+        slow.hang_up()
         _close_all(talker, reader)

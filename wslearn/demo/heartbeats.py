@@ -26,17 +26,14 @@ and shows two bugs of the seed's Go code: two writers on one connection without 
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from wslearn.assembler import Message
 from wslearn.errors import ConnectionClosed
-from wslearn.frames import Close, Frame, Opcode, parse_frame, serialize_frame
-from wslearn.handshake import build_request, generate_key
+from wslearn.frames import Close, Frame, Opcode, serialize_frame
 from wslearn.protocol import ConnectionFailed, Protocol, Role
 
 if TYPE_CHECKING:
@@ -79,26 +76,6 @@ class FrozenPeer:
         return "\n".join(lines)
 
 
-def _open_raw(url: str, timeout: float) -> tuple[socket.socket, bytes]:
-    """A TCP connection that has done the opening handshake (RFC 6455 §4.1) and nothing else."""
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    sock = socket.create_connection((host, port), timeout=timeout)
-    request = build_request(f"{host}:{port}", parts.path or "/", key=generate_key())
-    sock.sendall(request.serialize())
-    received = b""
-    while b"\r\n\r\n" not in received:
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise ConnectionError("the server closed the connection during the handshake")
-        received += chunk
-    head, _, rest = received.partition(b"\r\n\r\n")
-    if not head.startswith(b"HTTP/1.1 101"):
-        sock.close()
-        raise ConnectionError(f"no upgrade: {head.splitlines()[0].decode('latin-1')}")
-    return sock, rest
-
-
 def freeze_the_peer(url: str, *, timeout: float = 10.0) -> FrozenPeer:
     """Connect, then never answer: no Pong, no Close, nothing (a frozen peer).
 
@@ -106,31 +83,21 @@ def freeze_the_peer(url: str, *, timeout: float = 10.0) -> FrozenPeer:
     with a keepalive fails the connection with 1011 about ``ping_interval + ping_timeout``
     seconds after the handshake. Gives up after ``timeout`` seconds.
     """
-    sock, buffer = _open_raw(url, timeout)
+    from .scenarios import RawClient
+
     peer = FrozenPeer()
+    client = RawClient(url, timeout=timeout)
     opened = time.monotonic()
     try:
-        while time.monotonic() - opened < timeout:
-            parsed = parse_frame(buffer)
-            if parsed is None:
-                sock.settimeout(max(0.01, timeout - (time.monotonic() - opened)))
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                buffer += chunk
-                continue
-            frame, used = parsed
-            buffer = buffer[used:]
+        while (frame := client.recv()) is not None:
             peer.frames.append((time.monotonic() - opened, frame))
             if frame.opcode is Opcode.CLOSE:
                 close = Close.parse(frame.payload)
                 peer.close_code, peer.close_reason = close.code, close.reason
                 peer.elapsed = time.monotonic() - opened
                 break
-    except TimeoutError:
-        pass
     finally:
-        sock.close()
+        client.hang_up()
     return peer
 
 

@@ -64,11 +64,12 @@ class RawClient:
         *,
         timeout: float = 2.0,
         extra_headers: tuple[tuple[str, str], ...] = (),
+        receive_buffer: int | None = None,
     ) -> None:
         target = parse_url(url)
         self.timeout = timeout
         self.key = generate_key()
-        self.sock = socket.create_connection((target.host, target.port), timeout=timeout)
+        self.sock = _connect(target.host, target.port, timeout, receive_buffer)
         self._buffer = bytearray()
         self.trace: list[tuple[str, Frame]] = []  # ("sent" or "received", frame), in order
         request = build_request(target.host_header, target.target, key=self.key, extra_headers=extra_headers)
@@ -167,6 +168,22 @@ class RawClient:
         traceback: TracebackType | None,
     ) -> None:
         self.sock.close()
+
+
+def _connect(host: str, port: int, timeout: float, receive_buffer: int | None) -> socket.socket:
+    """A TCP connection; ``receive_buffer`` shrinks our receive window (a peer that reads
+    slowly fills it at once), and must be set before connecting to take effect."""
+    if receive_buffer is None:
+        return socket.create_connection((host, port), timeout=timeout)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 # --- The scenario server: one route for each way a server chooses to close -------------
