@@ -34,6 +34,11 @@ __all__ = ["EvilSite", "evil_page", "start_evil_site"]
 PAGE_PATH = "/"
 
 
+def _js_string(text: str) -> str:
+    """A JavaScript string literal that cannot end the <script> element it sits in."""
+    return json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def evil_page(target: str, *, send: str = "Hello from another origin") -> str:
     """The HTML of a page that opens a WebSocket to ``target`` and shows what it can read."""
     title = html.escape(target)
@@ -49,7 +54,7 @@ def evil_page(target: str, *, send: str = "Hello from another origin") -> str:
 <ul id="stolen"></ul>
 <script>
 "use strict";
-const target = {json.dumps(target)};
+const target = {_js_string(target)};
 const verdict = document.getElementById("verdict");
 const detail = document.getElementById("detail");
 const stolen = document.getElementById("stolen");
@@ -60,7 +65,7 @@ ws.onopen = () => {{
   verdict.textContent = "open";
   verdict.className = "open";
   detail.textContent = "the server let a page from " + location.origin + " in";
-  ws.send({json.dumps(send)});
+  ws.send({_js_string(send)});
 }};
 ws.onmessage = (event) => {{
   const item = document.createElement("li");

@@ -26,6 +26,7 @@ Rules every widget here follows:
 from __future__ import annotations
 
 from .accept import AcceptKeyWidget, key_verdict, steps_html
+from .authlab import AuthLab
 from .chat import ChatWidget
 from .checkpoint import Checkpoint
 from .common import RFC_EXAMPLE_KEY, esc
@@ -36,10 +37,12 @@ from .heartbeat import HeartbeatLab, HeartbeatTimeline
 from .inspector import FrameInspector, LengthSlider, parse_hex
 from .masking import Masking, MaskingView
 from .methods import MethodsWidget
+from .wiretap import WireTapView
 
 __all__ = [
     "RFC_EXAMPLE_KEY",
     "AcceptKeyWidget",
+    "AuthLab",
     "ChatWidget",
     "Checkpoint",
     "EventLogView",
@@ -52,6 +55,7 @@ __all__ = [
     "Masking",
     "MaskingView",
     "MethodsWidget",
+    "WireTapView",
     "esc",
     "events_html",
     "key_verdict",
