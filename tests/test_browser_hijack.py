@@ -76,18 +76,23 @@ def test_the_demo_refuses_the_evil_page_with_403(logged_in: Any) -> None:
         demo.stop()
 
 
-def test_allow_all_lets_the_evil_page_read_the_chat(logged_in: Any) -> None:
+def test_allow_all_lets_the_evil_page_read_the_chat(browser: Any) -> None:
     demo = start_demo("hijack demo open", ping_interval=None, cookie=COOKIE, allowed_origins=["*"])
-    evil = start_evil_site(demo.url + "/chat", "hijack evil open")
+    evil = start_evil_site(demo.url + "/chat", "hijack evil open", cookie=COOKIE)
+    context = browser.new_context()
     try:
-        page = visit(logged_in, evil.http_url)
+        # The cookie is set by the evil port's /login, and sent to the demo's port all the same.
+        context.new_page().goto(evil.http_url + "login", timeout=TIMEOUT_MS)
+        page = visit(context, evil.http_url)
         assert page.text_content("#verdict") == "open"
         page.wait_for_function(
             "() => document.querySelectorAll('#stolen li').length >= 1", timeout=TIMEOUT_MS
         )
         assert str(page.locator("#stolen li").first.text_content()).isdigit()  # the chat gave it a uid
         assert handshakes(demo)[-1].startswith(b"HTTP/1.1 101 ")
+        assert b"Cookie: " in handshakes(demo)[-2]
     finally:
+        context.close()
         evil.stop()
         demo.stop()
 

@@ -145,6 +145,9 @@ def test_wiretap_follows_a_live_proxy_and_a_click_explains() -> None:
         assert tap.selected is not None and tap.selected.opcode == "TEXT"
         tap.opcode.value = "CLOSE"
         assert {e.opcode for e in tap.shown} == {"CLOSE"}
+        again = WireTapView(proxy.event_log)  # a re-run cell: the old view stops following
+        assert tap._unsubscribe is None
+        again.close()
     finally:
         tap.close()
         proxy.stop()
@@ -162,6 +165,10 @@ def test_evil_page_escapes_its_target_and_serves_only_slash() -> None:
     site = EvilSite("ws://127.0.0.1:1/chat")
     assert site.process_request(Request("GET", "/")).status == 200
     assert site.process_request(Request("GET", "/other")).status == 404
+    assert site.process_request(Request("GET", "/login")).status == 404  # no cookie to set
+    login = EvilSite("ws://127.0.0.1:1/chat", ("session", "v")).process_request(Request("GET", "/login"))
+    assert login.status == 200
+    assert login.headers.get("Set-Cookie") == "session=v; Path=/; SameSite=Lax; HttpOnly"
 
 
 def test_kernel_clients_with_a_browser_origin() -> None:

@@ -32,6 +32,7 @@ from wslearn.notebook import BackgroundServer, start_server
 __all__ = ["EvilSite", "evil_page", "start_evil_site"]
 
 PAGE_PATH = "/"
+LOGIN_PATH = "/login"
 
 
 def _js_string(text: str) -> str:
@@ -86,24 +87,32 @@ ws.onclose = (event) => {{
 
 
 class EvilSite:
-    """What :func:`start_evil_site` serves: the page for ``target`` at ``/``, 404 elsewhere."""
+    """What :func:`start_evil_site` serves: the page for ``target`` at ``/``, 404 elsewhere.
 
-    def __init__(self, target: str) -> None:
+    With a ``cookie`` (name, value), ``/login`` sets it, standing in for the user's login to
+    the demo: a cookie belongs to the host, so one set by this port is sent to every port
+    of 127.0.0.1 (RFC 6265 §8.5, "cookies do not provide isolation by port").
+    """
+
+    def __init__(self, target: str, cookie: tuple[str, str] | None = None) -> None:
         self.target = target
+        self.cookie = cookie
         self.page = evil_page(target)
 
     def process_request(self, request: Request) -> Response:
+        if request.path == LOGIN_PATH and self.cookie is not None:
+            name, value = self.cookie
+            return text_response(
+                200,
+                f"You are now 'logged in': the cookie {name} is set for the host 127.0.0.1, every port.\n"
+                "Go back to the page at / and reload it.\n",
+                [("Set-Cookie", f"{name}={value}; Path=/; SameSite=Lax; HttpOnly")],
+            )
         if request.path != PAGE_PATH:
             return text_response(404, f"only {PAGE_PATH} is served here\n")
         response = text_response(200, self.page)
         response.headers["Content-Type"] = "text/html; charset=utf-8"
         return response
-
-    def __eq__(self, other: object) -> bool:  # the same target: the same site (re-runs)
-        return isinstance(other, EvilSite) and other.target == self.target
-
-    def __hash__(self) -> int:
-        return hash(self.target)
 
 
 async def _no_websocket(ws: object) -> None:
@@ -113,12 +122,15 @@ async def _no_websocket(ws: object) -> None:
 _sites: dict[str, EvilSite] = {}
 
 
-def start_evil_site(target: str, name: str = "evil") -> BackgroundServer:
+def start_evil_site(
+    target: str, name: str = "evil", *, cookie: tuple[str, str] | None = None
+) -> BackgroundServer:
     """Serve the evil page for ``target`` on a port of its own (``.http_url``).
 
-    Re-running the cell with the same target returns the running site.
+    ``cookie`` adds a ``/login`` page that sets it (see :class:`EvilSite`). Re-running the
+    cell with the same arguments returns the running site.
     """
     site = _sites.get(name)
-    if site is None or site.target != target:
-        site = _sites[name] = EvilSite(target)
+    if site is None or (site.target, site.cookie) != (target, cookie):
+        site = _sites[name] = EvilSite(target, cookie)
     return start_server(_no_websocket, name, process_request=site.process_request)

@@ -13,7 +13,9 @@ most every ``refresh_every`` seconds by assigning widget values, never by printi
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
+from typing import ClassVar
 
 import ipywidgets as widgets
 
@@ -66,7 +68,12 @@ def explain_event(event: LogEvent) -> tuple[str, str]:
 
 
 class WireTapView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
-    """The tap of ``log`` (a proxy's event log): filter, select a row, read its explanation."""
+    """The tap of ``log`` (a proxy's event log): filter, select a row, read its explanation.
+
+    One live view per log: a new view of the same log (a re-run cell) detaches the old one.
+    """
+
+    _live: ClassVar[weakref.WeakValueDictionary[int, WireTapView]] = weakref.WeakValueDictionary()
 
     def __init__(self, log: EventLog, *, refresh_every: float = 0.2, rows: int = 12) -> None:
         self.event_log = log
@@ -85,6 +92,10 @@ class WireTapView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has 
         self.connection.observe(lambda _change: self.refresh(), "value")
         self.opcode.observe(lambda _change: self.refresh(), "value")
         self.list.observe(self._on_select, "value")
+        previous = WireTapView._live.get(id(log))
+        if previous is not None and previous.event_log is log:
+            previous.detach()
+        WireTapView._live[id(log)] = self
         self._unsubscribe: Callable[[], None] | None = log.subscribe(self._on_event)
         self.refresh()
 
