@@ -47,8 +47,12 @@ class KernelCA:
     _server: ssl.SSLContext | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        import trustme  # only when TLS is wanted
-
+        try:
+            import trustme  # only when TLS is wanted
+        except ModuleNotFoundError:
+            raise ModuleNotFoundError(
+                "TLS in the kernel makes its certificates with trustme: pip install trustme"
+            ) from None
         self._ca = trustme.CA(organization_name="wslearn kernel CA")
 
     def server_context(self) -> ssl.SSLContext:
