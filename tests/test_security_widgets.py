@@ -11,7 +11,7 @@ from wslearn.eventlog import EventLog
 from wslearn.frames import Frame, Opcode, serialize_frame
 from wslearn.handshake import Headers, Request
 from wslearn.notebook import SyncClient, start_demo, start_proxy
-from wslearn.notebook.hijack import EvilSite, evil_page, start_evil_site
+from wslearn.notebook.hijack import EvilSite, evil_links, evil_page, start_evil_site
 from wslearn.notebook.widgets import AuthLab, WireTapView
 from wslearn.notebook.widgets.authlab import METHODS, TOKEN, attempt, check_subprotocol_token, redact
 from wslearn.notebook.widgets.wiretap import explain_event, row_label, tap_rows
@@ -186,3 +186,15 @@ def test_kernel_clients_with_a_browser_origin() -> None:
     finally:
         evil.stop()
         demo.stop()
+
+
+def test_evil_links_direct_and_behind_a_proxy() -> None:
+    site = start_evil_site("ws://127.0.0.1:1/chat", "links evil")
+    try:
+        direct = evil_links(site, environ={"WSLEARN_BROWSER_URLS": "direct"})
+        assert f"http://127.0.0.1:{site.port}/login" in direct.text()
+        assert f"href='http://127.0.0.1:{site.port}/'" in direct._repr_html_()
+        proxied = evil_links(site, environ={"WSLEARN_BROWSER_URLS": "proxy"})
+        assert "local Jupyter" in proxied.text() and "href" not in proxied._repr_html_()
+    finally:
+        site.stop()

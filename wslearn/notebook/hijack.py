@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 
 from wslearn.handshake import Request, Response, text_response
 from wslearn.notebook import BackgroundServer, start_server
+from wslearn.notebook.urls import browser_url, direct_url
 
-__all__ = ["EvilSite", "evil_page", "start_evil_site"]
+__all__ = ["EvilLinks", "EvilSite", "evil_links", "evil_page", "start_evil_site"]
 
 PAGE_PATH = "/"
 LOGIN_PATH = "/login"
@@ -134,3 +136,42 @@ def start_evil_site(
     if site is None or (site.target, site.cookie) != (target, cookie):
         site = _sites[name] = EvilSite(target, cookie)
     return start_server(_no_websocket, name, process_request=site.process_request)
+
+
+class EvilLinks:
+    """The two links a student opens (log in, then the evil page), or why there are none."""
+
+    def __init__(self, port: int, proxied: bool) -> None:
+        self.login = direct_url(port, LOGIN_PATH)
+        self.page = direct_url(port, PAGE_PATH)
+        self.proxied = proxied
+
+    def text(self) -> str:
+        if self.proxied:
+            return PROXIED
+        return f"1. log in (sets the cookie): {self.login}\n2. open the evil page: {self.page}"
+
+    __repr__ = __str__ = text
+
+    def _repr_html_(self) -> str:
+        if self.proxied:
+            return f"<p class='wslearn-evil-links'><i>{html.escape(PROXIED)}</i></p>"
+        links = "".join(
+            f"<li><a href='{html.escape(url, quote=True)}' target='_blank' rel='noopener'>"
+            f"{html.escape(text)}</a> <code>{html.escape(url)}</code></li>"
+            for text, url in (("log in (sets the cookie)", self.login), ("open the evil page", self.page))
+        )
+        return f"<ol class='wslearn-evil-links'>{links}</ol>"
+
+
+PROXIED = (
+    "This notebook is served through a Jupyter server proxy: your browser cannot reach the"
+    " kernel's ports directly, and through the proxy every port shares the Jupyter server's"
+    " origin. Run the notebook in a local Jupyter to try the evil page in your browser."
+)
+
+
+def evil_links(site: BackgroundServer, environ: Mapping[str, str] | None = None) -> EvilLinks:
+    """Links to the evil site for a browser on the kernel's machine (none behind a proxy)."""
+    proxied = browser_url(site.port, environ=environ) != direct_url(site.port)
+    return EvilLinks(site.port, proxied)
