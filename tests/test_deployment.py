@@ -148,6 +148,7 @@ def test_wss_to_the_tls_demo(tls_demo: BackgroundServer) -> None:
         assert ws.recv(timeout=TIMEOUT) == "over TLS"
     again = start_demo("deployment tls", ssl=kernel_ca().server_context(), ping_interval=None)
     assert again is tls_demo  # re-running the cell: the same server
+    assert start_demo("deployment tls", tls=True, ping_interval=None) is tls_demo  # the same context
 
 
 def test_an_untrusted_certificate_is_refused(tls_demo: BackgroundServer) -> None:

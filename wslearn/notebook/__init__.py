@@ -57,18 +57,25 @@ def start_demo(
     host: str = "127.0.0.1",
     port: int = 0,
     ssl: SSLContext | None = None,
+    tls: bool = False,
     **options: Any,
 ) -> BackgroundServer:
     """The demo server (``/``, ``/ws``, ``/wshandler``, ``/push``, ``/chat``) in the background.
 
     ``options`` are those of :func:`wslearn.demo.demo_server`. ``ssl`` (a server-side
     :class:`ssl.SSLContext`) serves TLS: ``server.url`` is then ``wss://`` and
-    ``server.http_url`` ``https://``. Re-running the cell returns the running server when
+    ``server.http_url`` ``https://``; ``tls=True`` does the same with a certificate from
+    the kernel's own authority (:func:`wslearn.notebook.tls.kernel_ca`, whose
+    ``client_context()`` a client then needs). Re-running the cell returns the running server when
     nothing changed, and replaces it otherwise.
     """
     from wslearn.demo import demo_server
 
     app = demo_server(**options)  # checks the options before anything starts
+    if tls and ssl is None:
+        from .tls import kernel_ca
+
+        ssl = kernel_ca().server_context()
 
     def make(event_log: EventLog | None) -> BackgroundServer:
         log = event_log if event_log is not None else EventLog()

@@ -11,7 +11,7 @@ must look at it, and refuse origins it does not know with 403.
 :func:`start_evil_site` serves such a page from another port of the kernel::
 
     evil = start_evil_site(server.url + "/chat")
-    evil.page_url          # open it in a browser: does the demo let it in?
+    evil.http_url          # open it in a browser: does the demo let it in?
 
 Two ports of one host are two *origins* (the port is part of an origin, RFC 6454 §4) but
 one *site* (a site ignores ports), so the browser sends even ``SameSite=Lax`` cookies along:

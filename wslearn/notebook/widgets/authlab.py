@@ -9,7 +9,7 @@ logged it (credentials redacted) and what came back:
 * **101, then Close 4401 / 4403**: the auth message comes after the handshake, so only a
   Close frame can refuse it (4000 + the HTTP status, RFC 6455 §7.4.2's private range).
 
-The sixth method is the trick browsers force on us: ``new WebSocket(url, protocols)`` can
+The last method is the trick browsers force on us: ``new WebSocket(url, protocols)`` can
 set no header but ``Sec-WebSocket-Protocol``, so some servers (Kubernetes among them) take
 a token *disguised as a subprotocol offer*. The server must answer with the real
 subprotocol it picked, never echo the token (RFC 6455 §4.2.2: it picks one of the offers).
@@ -129,6 +129,8 @@ class Attempt:
 
     @property
     def verdict(self) -> str:
+        if self.status == 0:
+            return "no answer"
         if self.status != 101:
             return f"{self.status}"
         return f"101, then Close {self.close_code}" if self.close_code not in (None, 1000) else "101: let in"
@@ -213,6 +215,8 @@ def attempt(method_key: str, credential: str = "right") -> Attempt:
         )
     except HandshakeError as error:
         status, answer = error.status, _said(error)
+    except (TimeoutError, OSError) as error:  # no answer at all: say so, do not raise in a widget
+        answer = f"{type(error).__name__}: {error}"
     else:
         status = 101
         close_code, answer = _talk(client, method, args["secret"])
