@@ -55,6 +55,22 @@ Two more choices, each a line of code:
 
 Directions in the log are those of the target server's own log: ``in`` for frames from
 the client to the target, ``out`` for frames from the target to the client.
+
+Misconfigured on purpose: ``mode``
+----------------------------------
+Most "WebSocket works locally but not in production" reports are a proxy in the middle.
+``mode`` makes this proxy reproduce three real mistakes, so their symptoms can be watched
+(see :data:`MODES`):
+
+* ``"drop-upgrade"``: hop-by-hop headers dropped and *not* asked for again, which is what
+  nginx does without ``proxy_set_header Upgrade``/``Connection``: the target sees a plain
+  GET and answers 426 Upgrade Required (or serves a page);
+* ``"http10"``: the upgrade headers are forwarded but the request line says HTTP/1.0,
+  nginx's default without ``proxy_http_version 1.1``. HTTP/1.0 has no Upgrade
+  (RFC 9110 §7.8 tells a server to ignore it there), so the target refuses: 400;
+* ``"first-subprotocol"``: the client is told the *first* subprotocol it offered, whatever
+  the target chose, as jupyter-server-proxy does (it finishes the browser's handshake
+  before it asks the target). Both ends then believe in different subprotocols.
 """
 
 from __future__ import annotations
@@ -79,7 +95,7 @@ from wslearn.handshake import (
     parse_header_tokens,
 )
 
-__all__ = ["HOP_BY_HOP", "FrameTap", "Proxy", "forward_request", "start_proxy_server"]
+__all__ = ["HOP_BY_HOP", "MODES", "FrameTap", "Proxy", "check_mode", "forward_request", "start_proxy_server"]
 
 # RFC 9110 §7.6.1 (and the older Keep-Alive, Proxy-Connection): never forwarded as is.
 HOP_BY_HOP = frozenset(
@@ -95,6 +111,15 @@ HOP_BY_HOP = frozenset(
         "proxy-authorization",
     }
 )
+# What each ``mode`` does (see "Misconfigured on purpose" above).
+MODES = {
+    "websocket": "forwards the upgrade: Upgrade and Connection asked for again on its own hop",
+    "drop-upgrade": "drops Upgrade and Connection like any hop-by-hop header (nginx without"
+    " proxy_set_header Upgrade/Connection)",
+    "http10": "forwards the upgrade in an HTTP/1.0 request (nginx without proxy_http_version 1.1)",
+    "first-subprotocol": "tells the client the first subprotocol it offered, whatever the target"
+    " chose (jupyter-server-proxy)",
+}
 HANDSHAKE_TIMEOUT = 10.0  # seconds for the client's request and the target's answer
 TAP_MAX_FRAME = 16 * 2**20  # the tap stops decoding (not relaying) past this frame size
 
@@ -113,11 +138,18 @@ def _wants_websocket(headers: Headers) -> bool:
     return any(token.lower() == "websocket" for token in tokens)
 
 
-def forward_request(request: Request, target_path: str, client_host: str) -> Request:
+def check_mode(mode: str) -> None:
+    """Raise ValueError, naming the known modes, when ``mode`` is not one of :data:`MODES`."""
+    if mode not in MODES:
+        raise ValueError(f"unknown proxy mode {mode!r}; known: {', '.join(MODES)}")
+
+
+def forward_request(request: Request, target_path: str, client_host: str, mode: str = "websocket") -> Request:
     """The request the proxy sends to the target (see "Hop-by-hop headers" above)."""
+    check_mode(mode)
     headers = _drop_hop_by_hop(request.headers)
     headers.remove("Sec-WebSocket-Extensions")  # the tap must read the payloads
-    if _wants_websocket(request.headers):
+    if _wants_websocket(request.headers) and mode != "drop-upgrade":
         headers.add("Upgrade", "websocket")  # hop-by-hop, asked again on our own hop
         headers.add("Connection", "Upgrade")
     else:
@@ -128,14 +160,26 @@ def forward_request(request: Request, target_path: str, client_host: str) -> Req
         headers["X-Forwarded-Host"] = request.headers["Host"]
     headers["X-Forwarded-Proto"] = "http"
     target = target_path.rstrip("/") + request.target if target_path != "/" else request.target
-    return Request(request.method, target, request.version, headers)
+    version = "HTTP/1.0" if mode == "http10" else request.version
+    return Request(request.method, target, version, headers)
 
 
-def _forward_switching_protocols(response: Response) -> Response:
-    """The target's 101, minus hop-by-hop headers, plus Upgrade/Connection again."""
+def first_offered_subprotocol(request: Request) -> str | None:
+    """The first token of the client's ``Sec-WebSocket-Protocol`` offer (RFC 6455 §4.1 item 10)."""
+    offered = [t for v in request.headers.get_all("Sec-WebSocket-Protocol") for t in parse_header_tokens(v)]
+    return offered[0] if offered else None
+
+
+def _forward_switching_protocols(response: Response, told: str | None = None) -> Response:
+    """The target's 101, minus hop-by-hop headers, plus Upgrade/Connection again.
+
+    ``told`` replaces the target's ``Sec-WebSocket-Protocol`` (mode "first-subprotocol").
+    """
     headers = _drop_hop_by_hop(response.headers)
     headers.add("Upgrade", "websocket")
     headers.add("Connection", "Upgrade")
+    if told is not None:
+        headers["Sec-WebSocket-Protocol"] = told
     return Response(response.status, response.reason, response.version, headers)
 
 
@@ -202,7 +246,10 @@ class _Link:
 class Proxy:
     """A running proxy: ``.url``, ``.port``, ``.event_log``, ``close()``, ``wait_closed()``."""
 
-    def __init__(self, target: str, event_log: EventLog, *, tap_max_frame: int) -> None:
+    def __init__(
+        self, target: str, event_log: EventLog, *, tap_max_frame: int, mode: str = "websocket"
+    ) -> None:
+        check_mode(mode)
         url = parse_url(target)
         if url.secure:
             raise ValueError("the wire tap reads frames in clear text: give a ws:// target")
@@ -212,13 +259,15 @@ class Proxy:
         self.target_path = url.target
         self.event_log = event_log
         self.tap_max_frame = tap_max_frame
+        self.mode = mode
         self.host = ""
         self.port = 0
         self._tcp_server: asyncio.Server | None = None
         self._links: dict[asyncio.Task[Any], _Link] = {}
 
     def __repr__(self) -> str:
-        return f"<Proxy {self.url} → {self.target} links={len(self._links)}>"
+        mode = "" if self.mode == "websocket" else f" mode={self.mode}"
+        return f"<Proxy {self.url} → {self.target}{mode} links={len(self._links)}>"
 
     @property
     def url(self) -> str:
@@ -282,13 +331,13 @@ class Proxy:
             self._answer_error(link, error)
             return
         assert link.target_reader is not None and link.target_writer is not None
-        upstream = forward_request(request, self.target_path, client_host)
+        upstream = forward_request(request, self.target_path, client_host, self.mode)
         link.target_writer.write(upstream.serialize())
         if not _wants_websocket(request.headers):  # a page, a plain GET: relay it raw
             await self._pump_both(link, early, b"", tapping=False)
             return
         try:
-            response, rest = await self._read_response(link)
+            response, rest = await self._read_response(link, self._told(request))
         except HandshakeError as error:
             self._answer_error(link, error)
             return
@@ -319,7 +368,11 @@ class Proxy:
             raise HandshakeError(502, f"the proxy cannot reach the target {where}: {error}") from None
         link.target_reader, link.target_writer = reader, writer
 
-    async def _read_response(self, link: _Link) -> tuple[Response | None, bytes]:
+    def _told(self, request: Request) -> str | None:
+        """The subprotocol a "first-subprotocol" proxy tells the client, else None."""
+        return first_offered_subprotocol(request) if self.mode == "first-subprotocol" else None
+
+    async def _read_response(self, link: _Link, told: str | None) -> tuple[Response | None, bytes]:
         """Pass the target's answer to the client. A 101 is returned (it starts the tap)."""
         assert link.target_reader is not None
         buffer = bytearray()
@@ -337,7 +390,7 @@ class Proxy:
         parsed = Response.parse(buffer[:head_end])
         if parsed is None:
             raise HandshakeError(502, "the target's 101 answer cannot be parsed")
-        response = _forward_switching_protocols(parsed[0])
+        response = _forward_switching_protocols(parsed[0], told)
         link.client_writer.write(response.serialize())
         self.event_log.record_http(link.conn_id, "out", response.serialize())
         return response, bytes(buffer[head_end:])
@@ -399,8 +452,13 @@ async def start_proxy_server(
     *,
     event_log: EventLog | None = None,
     tap_max_frame: int = TAP_MAX_FRAME,
+    mode: str = "websocket",
 ) -> Proxy:
-    """Listen on ``host:port`` and relay every connection to ``target`` (``ws://h:p[/path]``)."""
-    proxy = Proxy(target, event_log if event_log is not None else EventLog(), tap_max_frame=tap_max_frame)
+    """Listen on ``host:port`` and relay every connection to ``target`` (``ws://h:p[/path]``).
+
+    ``mode`` is one of :data:`MODES` ("websocket", the default, is the correct proxy).
+    """
+    log = event_log if event_log is not None else EventLog()
+    proxy = Proxy(target, log, tap_max_frame=tap_max_frame, mode=mode)
     await proxy.listen(host, port)
     return proxy

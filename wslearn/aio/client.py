@@ -202,12 +202,23 @@ class Connecting:
         context = self.ssl
         if self.url.secure and context is None:
             context = ssl_module.create_default_context()
-        return await asyncio.open_connection(
-            self.url.host,
-            self.url.port,
-            ssl=context,
-            server_hostname=self.url.host if context is not None else None,
-        )
+        try:
+            return await asyncio.open_connection(
+                self.url.host,
+                self.url.port,
+                ssl=context,
+                server_hostname=self.url.host if context is not None else None,
+            )
+        except ssl_module.SSLError as error:
+            not_tls = error.reason == "WRONG_VERSION_NUMBER"
+            if isinstance(error, ssl_module.SSLCertVerificationError) or not not_tls:
+                raise
+            # Our ClientHello got an answer that is no TLS record: most likely plain HTTP.
+            raise ssl_module.SSLError(
+                error.errno,
+                f"{error.strerror}: the server at {self.url.host_header} does not speak TLS;"
+                " is it a ws:// port? (it read our ClientHello, first byte 0x16, as an HTTP request)",
+            ) from error
 
     async def _handshake(
         self, conn_id: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -227,7 +238,7 @@ class Connecting:
         )
         writer.write(protocol.data_to_send())
         self._log_http(conn_id, "out", request.serialize())
-        events = await _read_response(protocol, reader)
+        events = await _read_response(protocol, reader, secure=self.url.secure)
         first = events[0]
         if isinstance(first, HandshakeFailed):
             self._log_http(conn_id, "in", _serialized(protocol), kind="http")
@@ -252,7 +263,15 @@ def _serialized(protocol: Protocol) -> bytes:
     return protocol.response.serialize() if protocol.response is not None else b""
 
 
-async def _read_response(protocol: Protocol, reader: asyncio.StreamReader) -> list[Event]:
+# A TLS server reads a ClientHello first (its first byte is 0x16, a handshake record,
+# RFC 8446 §5.1); given "GET ..." instead it closes the connection without a word.
+_PLAIN_TO_TLS = (
+    " (is it a TLS port? A wss:// server expects a TLS ClientHello, first byte 0x16,"
+    " and drops a ws:// client's 'GET' without an answer: try wss://)"
+)
+
+
+async def _read_response(protocol: Protocol, reader: asyncio.StreamReader, *, secure: bool) -> list[Event]:
     """Read until the core has decided about the server's answer; the first event is
     :class:`ResponseReceived` or :class:`HandshakeFailed`, then any frames behind it."""
     while True:
@@ -261,7 +280,8 @@ async def _read_response(protocol: Protocol, reader: asyncio.StreamReader) -> li
         except (ConnectionError, OSError) as exc:
             raise HandshakeError(0, f"the connection broke during the opening handshake: {exc}") from exc
         if not data:
-            raise HandshakeError(0, "the server closed the connection without answering the handshake")
+            hint = "" if secure else _PLAIN_TO_TLS
+            raise HandshakeError(0, "the server closed the connection without answering the handshake" + hint)
         protocol.receive_data(data)
         events = protocol.events_received()
         if events and isinstance(events[0], (ResponseReceived, HandshakeFailed)):

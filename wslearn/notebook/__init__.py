@@ -23,6 +23,7 @@ module works without ipywidgets.
 
 from __future__ import annotations
 
+from ssl import SSLContext
 from typing import Any
 
 from wslearn.aio import serve
@@ -51,16 +52,30 @@ CLOSE_TIMEOUT = 0.5
 
 
 def start_demo(
-    name: str = "demo", *, host: str = "127.0.0.1", port: int = 0, **options: Any
+    name: str = "demo",
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ssl: SSLContext | None = None,
+    tls: bool = False,
+    **options: Any,
 ) -> BackgroundServer:
     """The demo server (``/``, ``/ws``, ``/wshandler``, ``/push``, ``/chat``) in the background.
 
-    ``options`` are those of :func:`wslearn.demo.demo_server`. Re-running the cell returns
-    the running server when nothing changed, and replaces it otherwise.
+    ``options`` are those of :func:`wslearn.demo.demo_server`. ``ssl`` (a server-side
+    :class:`ssl.SSLContext`) serves TLS: ``server.url`` is then ``wss://`` and
+    ``server.http_url`` ``https://``; ``tls=True`` does the same with a certificate from
+    the kernel's own authority (:func:`wslearn.notebook.tls.kernel_ca`, whose
+    ``client_context()`` a client then needs). Re-running the cell returns the running server when
+    nothing changed, and replaces it otherwise.
     """
     from wslearn.demo import demo_server
 
     app = demo_server(**options)  # checks the options before anything starts
+    if tls and ssl is None:
+        from .tls import kernel_ca
+
+        ssl = kernel_ca().server_context()
 
     def make(event_log: EventLog | None) -> BackgroundServer:
         log = event_log if event_log is not None else EventLog()
@@ -69,11 +84,11 @@ def start_demo(
             kwargs["allowed_hosts"] = _notebook_hosts(host)
 
         async def starter() -> Any:
-            return await serve(host=host, port=port, close_timeout=CLOSE_TIMEOUT, **kwargs)
+            return await serve(host=host, port=port, close_timeout=CLOSE_TIMEOUT, ssl=ssl, **kwargs)
 
-        return BackgroundServer(starter, name=name, host=host, event_log=log)
+        return BackgroundServer(starter, name=name, host=host, event_log=log, secure=ssl is not None)
 
-    return start_background(name, ("demo", host, port, app.options), make, port=port)
+    return start_background(name, ("demo", host, port, app.options, ssl), make, port=port)
 
 
 def start_server(
@@ -118,21 +133,29 @@ def _notebook_hosts(host: str) -> tuple[str, ...] | None:
 
 
 def start_proxy(
-    target: str, name: str = "proxy", *, host: str = "127.0.0.1", port: int = 0
+    target: str,
+    name: str = "proxy",
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    mode: str = "websocket",
 ) -> BackgroundServer:
     """A reverse proxy and wire tap in front of ``target`` (``ws://127.0.0.1:PORT``).
 
     Connect to the proxy's URL instead of the target's: every frame, both ways, shows up
-    in ``proxy.event_log``. See :mod:`wslearn.proxy`.
+    in ``proxy.event_log``. ``mode`` reproduces a misconfigured proxy ("drop-upgrade",
+    "http10", "first-subprotocol"; see :data:`wslearn.proxy.MODES`).
     """
-    from wslearn.proxy import start_proxy_server
+    from wslearn.proxy import check_mode, start_proxy_server
+
+    check_mode(mode)  # before anything starts
 
     def make(event_log: EventLog | None) -> BackgroundServer:
         log = event_log if event_log is not None else EventLog()
 
         async def starter() -> Any:
-            return await start_proxy_server(target, host, port, event_log=log)
+            return await start_proxy_server(target, host, port, event_log=log, mode=mode)
 
         return BackgroundServer(starter, name=name, host=host, event_log=log)
 
-    return start_background(name, ("proxy", target, host, port), make, port=port)
+    return start_background(name, ("proxy", target, host, port, mode), make, port=port)

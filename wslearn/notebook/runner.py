@@ -113,8 +113,10 @@ class BackgroundServer:
         event_log: EventLog | None = None,
         ready_timeout: float = READY_TIMEOUT,
         stop_timeout: float = STOP_TIMEOUT,
+        secure: bool = False,
     ) -> None:
         self.name = name
+        self.secure = secure  # TLS: wss:// and https:// URLs
         self.host = host
         self.event_log = event_log if event_log is not None else EventLog()
         self.ready_timeout = ready_timeout
@@ -152,13 +154,13 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        """``ws://127.0.0.1:PORT``: add a route, e.g. ``server.url + "/chat"``."""
-        return f"ws://{_authority(self.host, self.port)}"
+        """``ws://127.0.0.1:PORT`` (``wss://`` over TLS): add a route, e.g. ``server.url + "/chat"``."""
+        return f"{'wss' if self.secure else 'ws'}://{_authority(self.host, self.port)}"
 
     @property
     def http_url(self) -> str:
-        """``http://127.0.0.1:PORT/``: the chat page of the demo server."""
-        return f"http://{_authority(self.host, self.port)}/"
+        """``http://127.0.0.1:PORT/`` (``https://`` over TLS): the chat page of the demo server."""
+        return f"{'https' if self.secure else 'http'}://{_authority(self.host, self.port)}/"
 
     # --- Starting --------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ import atexit
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Sequence
+from ssl import SSLContext
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -97,7 +98,10 @@ def _stop_client_loop() -> None:
 
 class SyncClient:
     """A WebSocket client with blocking methods, for cells: ``send``, ``recv``, ``ping``,
-    ``close``. Opens the connection at once (``open_timeout`` seconds at most)."""
+    ``close``. Opens the connection at once (``open_timeout`` seconds at most).
+
+    ``ssl`` is the client-side TLS context for a ``wss://`` URL (by default the system's
+    trusted certificate authorities)."""
 
     def __init__(
         self,
@@ -106,6 +110,7 @@ class SyncClient:
         subprotocols: Sequence[str] = (),
         headers: Iterable[tuple[str, str]] = (),
         origin: str | None = None,
+        ssl: SSLContext | None = None,
         open_timeout: float = 10,
         event_log: EventLog | None = None,
     ) -> None:
@@ -116,6 +121,7 @@ class SyncClient:
             subprotocols=subprotocols,
             headers=list(headers),
             origin=origin,
+            ssl=ssl,
             open_timeout=open_timeout,
             event_log=event_log,
         )

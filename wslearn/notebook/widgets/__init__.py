@@ -30,6 +30,7 @@ Rules every widget here follows:
 from __future__ import annotations
 
 from .accept import AcceptKeyWidget, key_verdict, steps_html
+from .authlab import AuthLab
 from .chat import ChatWidget
 from .checkpoint import Checkpoint
 from .closecodes import CloseCodeExplorer
@@ -42,10 +43,12 @@ from .heartbeat import HeartbeatLab, HeartbeatTimeline
 from .inspector import FrameInspector, LengthSlider, parse_hex
 from .masking import Masking, MaskingView
 from .methods import MethodsWidget
+from .wiretap import WireTapView
 
 __all__ = [
     "RFC_EXAMPLE_KEY",
     "AcceptKeyWidget",
+    "AuthLab",
     "ChatWidget",
     "Checkpoint",
     "CloseCodeExplorer",
@@ -60,6 +63,7 @@ __all__ = [
     "Masking",
     "MaskingView",
     "MethodsWidget",
+    "WireTapView",
     "esc",
     "events_html",
     "key_verdict",
