@@ -137,7 +137,7 @@ def test_only_get(demo: BackgroundServer) -> None:
 
 def test_head_gets_the_headers_and_no_body(demo: BackgroundServer) -> None:
     for path in ("/poll", "/sse"):
-        status, headers, body, _ = http_get(demo, path, method="HEAD")
+        status, _headers, body, _ = http_get(demo, path, method="HEAD")
         assert status == 200, path
         assert body == "", path
 

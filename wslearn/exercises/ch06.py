@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wslearn.errors import ConnectionClosed
+from wslearn.i18n import N_
 
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
@@ -113,9 +114,9 @@ def _echo_diagnose(case: Case, heard: Any) -> str | None:
     sent: Sequence[str | bytes] = case.expected.messages
     for message, reply in zip(sent, heard.replies, strict=False):
         if isinstance(message, bytes) and isinstance(reply, str):
-            return "binary came back as text: send the bytes you received as they are, not str(message)"
+            return N_("binary came back as text: send the bytes you received as they are, not str(message)")
         if isinstance(message, str) and isinstance(reply, bytes):
-            return "text came back as binary: send the str itself, do not encode it to bytes"
+            return N_("text came back as binary: send the str itself, do not encode it to bytes")
         if message != reply:
             return f"{reply!r:.40} came back for {message!r:.40}: an echo sends back exactly what arrived"
     if heard.problem:
@@ -123,7 +124,7 @@ def _echo_diagnose(case: Case, heard: Any) -> str | None:
     if heard.closed is not None:
         code = heard.closed.code
         if code == 1011:
-            return "the handler raised an exception, so the server closed with 1011 (internal error)"
+            return N_("the handler raised an exception, so the server closed with 1011 (internal error)")
         if heard.replies:
             return (
                 f"only {len(heard.replies)} of {len(sent)} messages came back, then the connection "
@@ -253,8 +254,8 @@ def _legal_diagnose(case: Case, got: object) -> str | None:
     if got is False and case.expected is True:
         open_message = any(not fin for opcode, fin in frames if opcode in DATA)
         if open_message and any(opcode in CONTROL for opcode, _ in frames):
-            return "control frames (Ping, Pong, Close) may come between the fragments of a message (§5.4)"
-        return (
+            return N_("control frames (Ping, Pong, Close) may come between the fragments of a message (§5.4)")
+        return N_(
             "every frame here is allowed; a message that is not finished yet may still get its last fragment"
         )
     return None
@@ -357,16 +358,16 @@ CLOSE_CODES: dict[str, int | None] = {
 }
 
 _CLOSE_HINTS = {
-    None: "nothing is wrong here: the server assembles the message and stays open",
-    1002: "a broken fragmentation rule is a protocol error: 1002",
-    1007: "text that is not valid UTF-8 is 1007, invalid frame payload data, not 1002",
+    None: N_("nothing is wrong here: the server assembles the message and stays open"),
+    1002: N_("a broken fragmentation rule is a protocol error: 1002"),
+    1007: N_("text that is not valid UTF-8 is 1007, invalid frame payload data, not 1002"),
 }
 
 
 def _code_diagnose(case: Case, got: object) -> str | None:
     name = case.args[0]
     if case.expected is None and got == 1007 and "split" in name:
-        return "a character may be split between two fragments: the assembler waits for its last bytes"
+        return N_("a character may be split between two fragments: the assembler waits for its last bytes")
     return _CLOSE_HINTS[case.expected]
 
 

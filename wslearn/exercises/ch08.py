@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 from wslearn.frames import is_valid_close_code
+from wslearn.i18n import N_
 
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
@@ -139,7 +140,7 @@ def _classify_diagnose(case: Case, got: object) -> str | None:
     code = case.args[0]
     category, sendable = case.expected
     if not isinstance(got, tuple) or len(got) != 2:
-        return "return a pair: (category, may_send), e.g. ('protocol', True)"
+        return N_("return a pair: (category, may_send), e.g. ('protocol', True)")
     if got[0] != category:
         return f"{code} is in the {category!r} range of §7.4.2 (the ranges end at 999, 2999, 3999, 4999)"
     if code in (1004, 1005, 1006, 1015):
@@ -147,9 +148,9 @@ def _classify_diagnose(case: Case, got: object) -> str | None:
             f"{code} may never be sent: 1004 is reserved; 1005, 1006 and 1015 are never put in a Close frame"
         )
     if 1016 <= code <= 2999:
-        return "1016-2999 are reserved but unassigned: no endpoint may send them yet"
+        return N_("1016-2999 are reserved but unassigned: no endpoint may send them yet")
     if 3000 <= code <= 4999:
-        return "3000-4999 may be sent: libraries, frameworks and applications use them (§7.4.2)"
+        return N_("3000-4999 may be sent: libraries, frameworks and applications use them (§7.4.2)")
     return f"{code} {'may' if sendable else 'may not'} be sent in a Close frame"
 
 

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 
 from wslearn.demo.scenarios import PROVOKERS, Provoked, provoke, scenario_server
 from wslearn.frames import CloseCode, close_code_range, is_valid_close_code
+from wslearn.i18n import N_, _
 from wslearn.notebook.runner import BackgroundServer
 
 from .common import GREEN, RED, Views, esc
@@ -59,24 +60,27 @@ class CodeRow:
 
 
 def _single(code: int) -> CodeRow:
-    meaning = CloseCode(code).meaning if code != 1004 else "reserved: no meaning defined yet (§7.4.1)"
+    meaning = CloseCode(code).meaning if code != 1004 else N_("reserved: no meaning defined yet (§7.4.1)")
     return CodeRow(code, code, meaning)
 
 
 CODE_ROWS: tuple[CodeRow, ...] = (
-    CodeRow(0, 999, "not used (§7.4.2)"),
+    CodeRow(0, 999, N_("not used (§7.4.2)")),
     *(_single(code) for code in range(1000, 1016)),
-    CodeRow(1016, 2999, "reserved for future revisions of RFC 6455 and extensions; unassigned"),
-    CodeRow(3000, 3999, "registered with IANA by libraries, frameworks and applications (§7.4.2)"),
-    CodeRow(4000, 4999, "private use: the two applications agree on the meaning (§7.4.2)"),
-    CodeRow(5000, 65535, "fits in 2 bytes, but is no WebSocket status code"),
+    CodeRow(1016, 2999, N_("reserved for future revisions of RFC 6455 and extensions; unassigned")),
+    CodeRow(3000, 3999, N_("registered with IANA by libraries, frameworks and applications (§7.4.2)")),
+    CodeRow(4000, 4999, N_("private use: the two applications agree on the meaning (§7.4.2)")),
+    CodeRow(5000, 65535, N_("fits in 2 bytes, but is no WebSocket status code")),
 )
 
-HEADINGS = ("code", "range", "name", "meaning", "on the wire", "browser close()", "")
+#: The table's column headings (shown translated; the last column holds the buttons).
+HEADINGS = (N_("code"), N_("range"), N_("name"), N_("meaning"), N_("on the wire"), "browser close()", "")
 
 
 def _yes_no(flag: bool) -> str:
-    return f"<span style='color:{GREEN}'>yes</span>" if flag else f"<span style='color:{RED}'>no</span>"
+    if flag:
+        return f"<span style='color:{GREEN}'>{esc(_('yes'))}</span>"
+    return f"<span style='color:{RED}'>{esc(_('no'))}</span>"
 
 
 def _cells(row: CodeRow) -> list[str]:
@@ -84,14 +88,14 @@ def _cells(row: CodeRow) -> list[str]:
         f"<b>{esc(row.label)}</b>",
         esc(row.range),
         f"<code>{esc(row.name)}</code>" if row.name else "",
-        esc(row.meaning),
+        esc(_(row.meaning)),
         _yes_no(row.on_the_wire),
         _yes_no(row.browser_close),
     ]
 
 
 def table_html() -> str:
-    head = "".join(f"<th style='text-align:left'>{esc(h)}</th>" for h in HEADINGS[:-1])
+    head = "".join(f"<th style='text-align:left'>{esc(_(h))}</th>" for h in HEADINGS[:-1])
     rows = "".join(
         "<tr>" + "".join(f"<td style='text-align:left'>{cell}</td>" for cell in _cells(row)) + "</tr>"
         for row in CODE_ROWS
@@ -119,8 +123,8 @@ class CloseCodeExplorer(Views, widgets.VBox):  # type: ignore[misc]  # ipywidget
         self.server = server
         self.last: Provoked | None = None
         self.buttons: dict[tuple[int, str], widgets.Button] = {}
-        self.result = widgets.HTML("<p><i>Press a Provoke button.</i></p>")
-        cells: list[widgets.Widget] = [widgets.HTML(f"<b>{esc(h)}</b>") for h in HEADINGS]
+        self.result = widgets.HTML(f"<p><i>{esc(_('Press a Provoke button.'))}</i></p>")
+        cells: list[widgets.Widget] = [widgets.HTML(f"<b>{esc(_(h))}</b>") for h in HEADINGS]
         for row in CODE_ROWS:
             cells += [widgets.HTML(cell) for cell in _cells(row)]
             cells.append(self._buttons_for(row))
@@ -138,9 +142,9 @@ class CloseCodeExplorer(Views, widgets.VBox):  # type: ignore[misc]  # ipywidget
         if code is None:
             return widgets.HTML("")
         buttons = []
-        for index, (how, _) in enumerate(PROVOKERS[code]):
+        for index, (how, _provoker) in enumerate(PROVOKERS[code]):
             button = widgets.Button(
-                description="Provoke" if index == 0 else how,
+                description=_("Provoke") if index == 0 else how,
                 tooltip=f"provoke({code}, how={how!r})",
                 layout=widgets.Layout(width="auto"),
             )

@@ -17,6 +17,7 @@ import ipywidgets as widgets
 from wslearn.errors import ConnectionClosed
 from wslearn.frames import Close, Frame, Opcode, parse_frame, serialize_frame
 from wslearn.handshake import build_request, generate_key
+from wslearn.i18n import N_, _
 from wslearn.protocol import ConnectionFailed, Message, Ping, Protocol, Role
 
 from .common import GREEN, RED, Views, esc
@@ -39,35 +40,35 @@ def _frame(opcode: Opcode, payload: bytes | str, fin: bool = True) -> Frame:
 #: :func:`outcome` computes; chapter 06's exercises ask for it.
 SCENARIOS: dict[str, tuple[str, tuple[Frame, ...]]] = {
     "one message in three fragments": (
-        "TEXT with FIN=0, then CONTINUATION frames; the last has FIN=1 (§5.4)",
+        N_("TEXT with FIN=0, then CONTINUATION frames; the last has FIN=1 (§5.4)"),
         (_frame(T, "Hello, ", False), _frame(C, "Web", False), _frame(C, "Socket!")),
     ),
     "a Ping between two fragments": (
-        "control frames may be injected in the middle of a fragmented message (§5.4)",
+        N_("control frames may be injected in the middle of a fragmented message (§5.4)"),
         (_frame(T, "Hello, ", False), _frame(P, "still there?"), _frame(C, "WebSocket!")),
     ),
     "a new message before the last fragment": (
-        "the fragments of one message must not be interleaved with another message (§5.4)",
+        N_("the fragments of one message must not be interleaved with another message (§5.4)"),
         (_frame(T, "Hello, ", False), _frame(T, "surprise")),
     ),
     "a continuation with nothing to continue": (
-        "a CONTINUATION frame needs a TEXT or BINARY frame with FIN=0 before it (§5.4)",
+        N_("a CONTINUATION frame needs a TEXT or BINARY frame with FIN=0 before it (§5.4)"),
         (_frame(C, "orphan"),),
     ),
     "a fragmented Ping": (
-        "control frames must not be fragmented (§5.5)",
+        N_("control frames must not be fragmented (§5.5)"),
         (_frame(P, "pi", False),),
     ),
     "你好 split mid-character, in one message": (
-        "a character may be cut between two fragments: the assembler waits for its end (§5.6)",
+        N_("a character may be cut between two fragments: the assembler waits for its end (§5.6)"),
         (_frame(T, NIHAO[:4], False), _frame(C, NIHAO[4:])),
     ),
     "你好 cut into two messages": (
-        "each message on its own must be valid UTF-8: the first ends inside a character (§8.1)",
+        N_("each message on its own must be valid UTF-8: the first ends inside a character (§8.1)"),
         (_frame(T, NIHAO[:4]), _frame(T, NIHAO[4:])),
     ),
     "an invalid byte in the first fragment": (
-        "0xFF is never UTF-8: the server fails at once, without waiting for the rest (§8.1)",
+        N_("0xFF is never UTF-8: the server fails at once, without waiting for the rest (§8.1)"),
         (_frame(T, b"caf\xff", False), _frame(C, "more"), _frame(C, "end")),
     ),
 }
@@ -206,7 +207,7 @@ def steps_text(lab: FragmentLab) -> str:
 
 def steps_html(lab: FragmentLab) -> str:
     if not lab.steps:
-        return "<p><i>No frame sent yet: pick a scenario or build a frame.</i></p>"
+        return f"<p><i>{esc(_('No frame sent yet: pick a scenario or build a frame.'))}</i></p>"
     rows = []
     for number, step in enumerate(lab.steps, 1):
         colour = RED if any(t.startswith("connection failed") for t in step.happened) else "inherit"
@@ -218,15 +219,22 @@ def steps_html(lab: FragmentLab) -> str:
         row = "".join(f"<td style='{style}'>{cell}</td>" for cell in cells)
         rows.append(f"<tr style='color:{colour}'>{row}</tr>")
     head = "".join(
-        f"<th style='text-align:left'>{name}</th>"
-        for name in ("#", "client sends", "server", "server sends", "assembler holds", "state")
+        f"<th style='text-align:left'>{esc(_(name))}</th>"
+        for name in (
+            "#",
+            N_("client sends"),
+            N_("server"),
+            N_("server sends"),
+            N_("assembler holds"),
+            N_("state"),
+        )
     )
     closed = lab.closed
-    verdict = (
-        f"<p style='color:{GREEN}'>The connection is open.</p>"
-        if closed is None
-        else f"<p style='color:{RED if closed.code != 1000 else GREEN}'>Closed: {esc(str(closed))}</p>"
-    )
+    if closed is None:
+        verdict = f"<p style='color:{GREEN}'>{esc(_('The connection is open.'))}</p>"
+    else:
+        colour = RED if closed.code != 1000 else GREEN
+        verdict = f"<p style='color:{colour}'>{esc(_('Closed:'))} {esc(str(closed))}</p>"
     return f"<table class='wslearn-fragments'><tr>{head}</tr>{''.join(rows)}</table>{verdict}"
 
 
@@ -236,21 +244,23 @@ class FragmentationWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidg
     def __init__(self, scenario: str | None = None) -> None:
         self.lab = FragmentLab()
         self.scenario = widgets.Dropdown(
-            options=[("(start empty)", "")] + [(name, name) for name in SCENARIOS],
+            options=[(_("(start empty)"), "")] + [(name, name) for name in SCENARIOS],
             value="",
-            description="scenario",
+            description=_("scenario"),
             layout=widgets.Layout(width="36em"),
         )
         self.about = widgets.HTML()
         self.opcode = widgets.Dropdown(
             options=[(op.name, op) for op in Opcode if op is not Opcode.CLOSE],
             value=Opcode.TEXT,
-            description="opcode",
+            description=_("opcode"),
         )
         self.fin = widgets.Checkbox(value=True, description="FIN")
-        self.payload = widgets.Text(value="Hello", description="payload", placeholder="text, or hex: e4 bd")
-        self.send = widgets.Button(description="send frame", tooltip="FragmentLab.feed()")
-        self.reset_button = widgets.Button(description="new connection", tooltip="FragmentLab.reset()")
+        self.payload = widgets.Text(
+            value="Hello", description=_("payload"), placeholder=_("text, or hex: e4 bd")
+        )
+        self.send = widgets.Button(description=_("send frame"), tooltip="FragmentLab.feed()")
+        self.reset_button = widgets.Button(description=_("new connection"), tooltip="FragmentLab.reset()")
         self.table = widgets.HTML()
         builder = widgets.HBox([self.opcode, self.fin, self.payload, self.send, self.reset_button])
         super().__init__([self.scenario, self.about, builder, self.table])
@@ -267,7 +277,7 @@ class FragmentationWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidg
         if name:
             about, frames = SCENARIOS[name]
             self.lab.run(frames)
-            self.about.value = f"<p><i>{esc(about)}</i></p>"
+            self.about.value = f"<p><i>{esc(_(about))}</i></p>"
         else:
             self.lab.reset()
             self.about.value = ""
