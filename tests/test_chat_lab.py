@@ -78,10 +78,12 @@ def test_the_half_fix_reuses_ids() -> None:
 def test_a_slow_member_stalls_the_seed_room_and_is_closed_by_the_demo(chat_url: str) -> None:
     seed = slow_member(fresh_seed(), wait=2)
     start_seed(SEED).stop()
-    assert seed.received < seed.sent and seed.slow_close is None
+    assert seed.received < seed.sent and seed.slow_close is None and not seed.slow_dropped
     demo = slow_member(chat_url, wait=10)  # generous under load: it ends when all 2000 are in
-    assert demo.received == demo.sent == 2000
-    assert demo.slow_close == 1013
+    assert demo.received == demo.sent == 4000  # 16 MB: more than the kernel buffers hold for the slow one
+    # 1013, or (when its Close frame waited behind data it did not read for longer than the
+    # close timeout) a dropped connection; either way the server gave up on it:
+    assert demo.slow_close == 1013 or demo.slow_dropped
 
 
 def test_listen_delivers_every_message_and_the_close(chat_url: str) -> None:

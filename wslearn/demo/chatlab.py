@@ -226,16 +226,23 @@ class SlowMember:
     received: int  # of those, how many the reading member got (within the wait)
     slow_close: int | None  # the close code the slow member found at the end (None: none)
     seconds: float
+    slow_dropped: bool = False  # the server ended the slow member's TCP connection
 
     def __str__(self) -> str:
-        fate = f"was closed with {self.slow_close}" if self.slow_close else "was not closed"
+        if self.slow_close:
+            fate = f"was closed with {self.slow_close}"
+        elif self.slow_dropped:
+            # its Close frame waited behind megabytes it never read, until the close timeout
+            fate = "was dropped by the server (its Close frame sat behind data it never read)"
+        else:
+            fate = "was not closed"
         return (
             f"the reading member got {self.received} of {self.sent} messages in {self.seconds:.2f} s; "
             f"the member that never read {fate}"
         )
 
 
-def slow_member(url: str, *, messages: int = 2000, size: int = 4000, wait: float = 3.0) -> SlowMember:
+def slow_member(url: str, *, messages: int = 4000, size: int = 4000, wait: float = 3.0) -> SlowMember:
     """One member never reads; another sends ``messages`` chat lines of ``size`` characters;
     a third reads. A good room closes the slow member (1013) and the reader gets them all.
 
@@ -279,7 +286,7 @@ def slow_member(url: str, *, messages: int = 2000, size: int = 4000, wait: float
         # room. A stalled room closes nobody: a short look at the socket is enough then.
         slow.sock.settimeout(QUIET if stalled else WAIT)
         close = slow.recv_close()
-        return SlowMember(sent, received, close.code if close else None, seconds)
+        return SlowMember(sent, received, close.code if close else None, seconds, slow.ended)
     finally:
         slow.hang_up()
         _close_all(talker, reader)

@@ -71,6 +71,7 @@ class RawClient:
         self.key = generate_key()
         self.sock = _connect(target.host, target.port, timeout, receive_buffer)
         self._buffer = bytearray()
+        self.ended = False  # the server closed TCP (or reset it): nothing more will come
         self.trace: list[tuple[str, Frame]] = []  # ("sent" or "received", frame), in order
         request = build_request(target.host_header, target.target, key=self.key, extra_headers=extra_headers)
         self.sock.sendall(request.serialize())
@@ -96,9 +97,11 @@ class RawClient:
 
     def _read(self) -> bytes:
         try:
-            return self.sock.recv(READ_SIZE)
+            data = self.sock.recv(READ_SIZE)
         except ConnectionError:  # a reset: the same as an end of stream here
-            return b""
+            data = b""
+        self.ended = not data
+        return data
 
     # --- Frames ----------------------------------------------------------------------
 
