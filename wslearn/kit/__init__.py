@@ -1,0 +1,1 @@
+"""The instructor kit: nbgrader assignments built from the exercise registry."""
