@@ -21,9 +21,14 @@ pytest.importorskip("nbgrader", reason="nbgrader is in the test extra: pip insta
 
 from nbgrader.api import Gradebook
 
+from wslearn.conformance.naive import naive_echo
+from wslearn.demo.chatlab import EXPECTED
 from wslearn.exercises import all_exercises, all_quizzes, check_exercise, get
-from wslearn.kit import build
+from wslearn.kit import build, capstones, seedfix
 from wslearn.kit.grading import mistake_answer, score, seed_for, student_id
+
+# generate_assignment, autograde and generate_feedback for three students take a few minutes
+pytestmark = pytest.mark.timeout(900)
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course"
@@ -49,14 +54,47 @@ def cells_by_id(notebook: nbformat.NotebookNode) -> dict[str, nbformat.NotebookN
     return {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells if "nbgrader" in c.metadata}
 
 
-def partial_answers(source: nbformat.NotebookNode) -> tuple[dict[str, str], float]:
-    """A partly wrong submission: every other exercise a typical mistake, one quiz answer wrong.
+#: A partly wrong answer for each capstone: the careless server and client of the checkers,
+#: and seed 000's port left as it is (seed 003's fix is the solution).
+CAPSTONE_MISTAKES = {
+    "capstone_report_card": {"answer_handle": "from wslearn.conformance.naive import naive_echo as handle\n"},
+    "capstone_write_the_client": {
+        "answer_client": "from wslearn.kit.capstones import careless_client as client\n"
+    },
+    "capstone_fix_the_seeds": {
+        "answer_seed000": (
+            "%%writefile seed000_fixed.py\nimport sys\n\nfrom wslearn.demo.seedports.seed000 import main\n\n"
+            "sys.exit(main())\n"
+        )
+    },
+}
 
-    Returns the answer cells' new sources and the score the engine expects for them.
+
+def capstone_expected(assignment: str) -> float:
+    """What the capstone's mistake earns, from the same checks run here."""
+    if assignment == "capstone_report_card":
+        report = capstones.check_server(naive_echo)
+    elif assignment == "capstone_write_the_client":
+        report = capstones.check_client(capstones.careless_client)
+    else:
+        rows = seedfix.check_seed000("wslearn.demo.seedports.seed000")
+        fixed_003 = seedfix.BUG_POINTS * (len(EXPECTED) + 1)
+        return sum(seedfix.grade_check(rows, name) for name, _, _ in rows) + fixed_003
+    return round(sum(capstones.grade_category(report, name) for name in report.categories()), 2)
+
+
+def partial_answers(assignment: str, source: nbformat.NotebookNode) -> tuple[dict[str, str], float]:
+    """A partly wrong submission and the score it must earn.
+
+    A chapter: every other exercise a typical mistake of the engine, the others right, one
+    checkpoint answer wrong. A capstone: :data:`CAPSTONE_MISTAKES`.
     """
     cells = cells_by_id(source)
+    answers = {key: c.source for key, c in cells.items() if key.startswith("answer_")}
+    if assignment in CAPSTONE_MISTAKES:
+        answers.update(CAPSTONE_MISTAKES[assignment])
+        return answers, capstone_expected(assignment)
     seed = seed_for("partial")
-    answers: dict[str, str] = {}
     expected = 0.0
     graded = [(GRADE_CALL.search(c.source), key) for key, c in cells.items() if key.startswith("grade_")]
     for number, (call, key) in enumerate(graded):
@@ -66,8 +104,7 @@ def partial_answers(source: nbformat.NotebookNode) -> tuple[dict[str, str], floa
         exercise_id, name, points = call.group(1), call.group(2), float(call.group(3))
         exercise = get(exercise_id)
         if number % 2 == 0 or not exercise.mistakes:
-            answers[answer_key] = cells[answer_key].source  # the solution
-            expected += points
+            expected += points  # the solution stays
         else:
             answers[answer_key] = (
                 "from wslearn.kit.grading import mistake_answer\n\n"
@@ -80,9 +117,7 @@ def partial_answers(source: nbformat.NotebookNode) -> tuple[dict[str, str], floa
         if call is None:
             continue
         answer_key = "answer_" + key.removeprefix("grade_")
-        solution = re.search(
-            r"### BEGIN SOLUTION\n(\w+) = (\{.*\})\n### END SOLUTION", cells[answer_key].source, re.S
-        )
+        solution = re.search(SOLUTION_DICT, cells[answer_key].source, re.S)
         assert solution is not None
         right = eval(solution.group(2))  # the builder writes a dict literal
         wrong = {**right, 1: "z" if isinstance(right[1], str) else -1}  # question 1 wrong
@@ -111,7 +146,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             source = nbformat.read(course / "source" / folder.name / path.name, as_version=4)
             release = nbformat.read(path, as_version=4)
             solutions = {k: c.source for k, c in cells_by_id(source).items() if k.startswith("answer_")}
-            answers, expected[folder.name] = partial_answers(source)
+            answers, expected[folder.name] = partial_answers(folder.name, source)
             for student, notebook in (
                 ("solution", submission(release, solutions)),
                 ("released", release),
@@ -175,7 +210,7 @@ def test_the_grader_draws_the_students_own_seed(graded: dict[str, object]) -> No
     course = graded["course"]
     assert isinstance(course, Path)
     for student in STUDENTS:
-        for path in (course / "autograded" / student).glob("*/*.ipynb"):
+        for path in (course / "autograded" / student).glob("[0-9]*/*.ipynb"):  # the chapters
             setup = cells_by_id(nbformat.read(path, as_version=4))["setup"]
             text = "".join(o.get("text", "") for o in setup.outputs)
             assert f"your seed: {seed_for(student)}" in text, path

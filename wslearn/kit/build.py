@@ -275,7 +275,10 @@ def imports_for(function: Any) -> list[str]:
             else:
                 lines.append(f"import {full} as {name}")
         else:
-            lines.append(f"from {module.__name__} import {name}")
+            home = getattr(value, "__module__", None)
+            if not (isinstance(home, str) and getattr(sys.modules.get(home), name, None) is value):
+                home = module.__name__  # a constant: from the module that holds it
+            lines.append(f"from {home} import {name}")
     return sorted(lines, key=lambda line: (line.startswith("from"), line))
 
 
