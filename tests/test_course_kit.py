@@ -233,3 +233,33 @@ def test_a_students_id_comes_from_the_graded_folder(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("WSLEARN_STUDENT", "bob")
     assert student_id(folder) == "bob"
     assert seed_for("alice") != seed_for("bob") and seed_for("alice") == seed_for("alice")
+
+
+def test_the_binder_badge_names_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wslearn.kit import badge
+
+    assert badge.repository_from_remote("https://github.com/acme/wslearn.git") == "acme/wslearn"
+    assert badge.repository_from_remote("git@github.com:acme/wslearn.git\n") == "acme/wslearn"
+    assert badge.repository_from_remote("https://gitlab.com/acme/wslearn") is None
+    monkeypatch.setenv(badge.VARIABLE, "acme/wslearn")
+    line = badge.badge(badge.find_repository() or "")
+    assert "mybinder.org/v2/gh/acme/wslearn/HEAD?urlpath=lab/tree/notebooks/00_start_here.ipynb" in line
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# wslearn\n\n{badge.badge(badge.PLACEHOLDER)}\n\ntext\n", encoding="utf-8")
+    assert badge.write_badge(readme, line)
+    assert readme.read_text(encoding="utf-8") == f"# wslearn\n\n{line}\n\ntext\n"
+
+
+def test_binder_pins_what_its_base_image_lacks() -> None:
+    pins = (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    assert "jupyterlab>=4.6,<5" in pins and "ipykernel>=7.4" in pins and "." in pins
+    assert (ROOT / "binder" / "runtime.txt").read_text(encoding="utf-8").strip() == "python-3.12"
+
+
+def test_the_guide_has_a_section_per_assignment_with_the_checkpoint_answers() -> None:
+    guide = (COURSE / "README.md").read_text(encoding="utf-8")
+    for chapter in build.chapters(ROOT / "notebooks"):
+        assert f"Assignment `{chapter.assignment}`" in guide, chapter.assignment
+        if chapter.quiz is not None:
+            first = chapter.quiz.questions[0]
+            assert first.explanation in guide, chapter.assignment

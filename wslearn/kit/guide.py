@@ -30,7 +30,7 @@ MISCONCEPTIONS: tuple[tuple[str, str], ...] = (
     ),
     (
         '"1011 keepalive ping timeout" means the peer died (often a blocked loop answered too late)',
-        r"1011|keepalive ping timeout|blocked (the )?(event )?loop",
+        r"keepalive ping timeout|blocked (the )?(event )?loop|1011.{0,80}(ping|keepalive)",
     ),
     (
         "masking is encryption, not needed over TLS (it is neither: §10.3, on every client frame)",
