@@ -5,6 +5,5 @@ from wslearn.kit.build import cell_timeout
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
 c.CourseDirectory.course_id = "wslearn"
-c.CourseDirectory.root = "."
 c.Execute.timeout = cell_timeout()
 c.Execute.interrupt_on_timeout = True

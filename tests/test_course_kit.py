@@ -8,6 +8,7 @@ keeps the whole test near a minute.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -16,10 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-pytest.importorskip("nbgrader", reason="nbgrader is in the test extra: pip install -e '.[test]'")
-
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook  # in the test extra: pip install -e ".[test]"
 
 from wslearn.conformance.naive import naive_echo
 from wslearn.demo.chatlab import EXPECTED
@@ -214,6 +212,35 @@ def test_the_grader_draws_the_students_own_seed(graded: dict[str, object]) -> No
             setup = cells_by_id(nbformat.read(path, as_version=4))["setup"]
             text = "".join(o.get("text", "") for o in setup.outputs)
             assert f"your seed: {seed_for(student)}" in text, path
+
+
+def test_the_released_notebooks_give_no_solution_away(graded: dict[str, object]) -> None:
+    course = graded["course"]
+    assert isinstance(course, Path)
+    for path in (course / "release").glob("*/*.ipynb"):
+        released = path.read_text(encoding="utf-8")
+        source = nbformat.read(course / "source" / path.parent.name / path.name, as_version=4)
+        for cell in source.cells:
+            hidden = r"### BEGIN (?:SOLUTION|HIDDEN TESTS)\n(.*?)### END[^\n]*"
+            shown = re.sub(hidden, "", cell.source, flags=re.S)  # the stub, the visible check
+            for region in re.findall(hidden, cell.source, re.S):
+                for line in region.splitlines():
+                    text = line.strip()
+                    if len(text) > 30 and not text.startswith(("import ", "from ")) and text not in shown:
+                        assert json.dumps(text)[1:-1] not in released, (path.name, line)
+
+
+def test_a_chapter_without_a_notebook_gets_a_generated_stub() -> None:
+    from wslearn.exercises import Exercise
+
+    reference = get("03.accept_key").reference
+    lone = Exercise(id="99.twice", title="Twice", signature="twice(n: int) -> int", reference=reference)
+    notebook = build.assignment_notebook(build.Chapter("99", exercises=[lone]))
+    cells = cells_by_id(notebook)
+    assert "# def twice(key: str) -> str:\n#     ...  # your code here" in cells["answer_99_twice"].source
+    assert 'grade("99.twice", twice, points=3, seed=SEED)' in cells["grade_99_twice"].source
+    assert cells["grade_99_twice"].metadata["nbgrader"]["points"] == 3
+    assert list(cells)[-1] == "teardown"
 
 
 def test_feedback_is_generated_for_every_submission(graded: dict[str, object]) -> None:

@@ -195,6 +195,9 @@ class ExerciseCell:
     name: str
 
 
+SOLUTION_BLOCK = re.compile(r"<details>.*?</details>", re.S | re.I)
+
+
 def find_exercise_cell(chapter: Chapter, exercise: Exercise) -> ExerciseCell | None:
     """The code cell that calls ``check("<id>", name ...)``, with the markdown cell before it."""
     if chapter.notebook is None:
@@ -206,6 +209,7 @@ def find_exercise_cell(chapter: Chapter, exercise: Exercise) -> ExerciseCell | N
         if match is None:
             continue
         prompt = next((str(c.source) for c in reversed(cells[:index]) if c.cell_type == "markdown"), "")
+        prompt = SOLUTION_BLOCK.sub("", prompt).strip()  # a "Show a solution" block stays in the chapter
         stub = "\n".join(
             line
             for line in str(cell.source).splitlines()
@@ -235,9 +239,7 @@ def function_header(function: Any, name: str) -> str:
     node = ast.parse(source).body[0]
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     lines = source.splitlines()
-    body_start = node.body[0].lineno - 1
-    if isinstance(node.body[0], ast.Expr) and isinstance(getattr(node.body[0], "value", None), ast.Constant):
-        body_start = node.body[0].lineno - 1  # the header ends before the docstring
+    body_start = node.body[0].lineno - 1  # the header ends where the body (or docstring) begins
     header = "\n".join(lines[node.lineno - 1 - len(node.decorator_list) : body_start])
     return re.sub(rf"\bdef\s+{re.escape(node.name)}\b", f"def {name}", header, count=1)
 
@@ -295,9 +297,25 @@ def value_source(exercise: Exercise, name: str) -> str:
 
 
 def solution_source(exercise: Exercise, name: str) -> str:
+    """The reference as source a student could have written, or else a line that fetches it."""
     if exercise.kind == "function":
-        return function_source(exercise.reference, name)
+        if readable_function(exercise.reference):
+            return function_source(exercise.reference, name)
+        return f'from wslearn.exercises import get\n\n{name} = get("{exercise.id}").reference'
     return value_source(exercise, name)
+
+
+def readable_function(function: Any) -> bool:
+    """A module-level ``def`` with no closure: its source, with imports, runs on its own."""
+    if not isinstance(function, types.FunctionType) or function.__code__.co_freevars:
+        return False
+    if function.__name__ == "<lambda>" or "<locals>" in function.__qualname__:
+        return False
+    try:
+        node = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return False
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
 
 
 # --- An assignment -------------------------------------------------------------------------------

@@ -300,7 +300,7 @@ handshake, and fail the connection with the right close code on anything RFC 645
 Build it on the sans-I/O core (`wslearn.protocol.Protocol`: `receive_data`, `events_received`,
 `data_to_send`, `close_transport`) or from scratch with `wslearn.frames` and `wslearn.handshake`.
 The grader serves your `handle` on 127.0.0.1 (a free port) and runs `wslearn.conformance`, the
-report card of chapter 06: {len(all_cases())} cases in {len(names)} categories, {CATEGORY_POINTS} points
+report card: {len(all_cases())} cases in {len(names)} categories, {CATEGORY_POINTS} points
 per category, shared by its cases (OK and NON-STRICT pass). `python -m wslearn check URL` runs
 the same cases from a terminal. A case that hangs fails after 5 s; the whole run stops after
 {BUDGET:g} s."""
