@@ -80,7 +80,7 @@ class Chapter:
 
     def section(self, heading: str) -> str:
         """The text under a bold heading of the intro (``**Objectives**``, ``**Time**``...)."""
-        match = re.search(rf"\*\*{heading}\*\*:?\s*(.*?)(?=\n\s*\*\*[A-Z]|\Z)", self.intro, re.S)
+        match = re.search(rf"\*\*{heading}:?\*\*:?\s*(.*?)(?=\n\s*\*\*[A-Z]|\Z)", self.intro, re.S)
         return match.group(1).strip() if match else ""
 
     @property
