@@ -18,11 +18,12 @@ from typing import Any
 from nbformat.notebooknode import NotebookNode
 
 from wslearn.demo.chatlab import EXPECTED, audit, slow_member
-from wslearn.demo.seedports import seed000, seed003, start_seed
+from wslearn.demo.seedports import SeedProcess, seed000, seed003, start_seed
 
 #: Points for each provoked bug.
 BUG_POINTS = 2
 HELLO = "Hello, WebSocket!"
+_started: dict[str, list[SeedProcess]] = {}
 
 
 # --- Seed 000: the echo server that log.Fatal ends ----------------------------------------------
@@ -53,14 +54,14 @@ def _status(answer: Any) -> str:
 def bad_upgrade_is_answered(module: str) -> str:
     from wslearn.notebook.raw import break_request
 
-    return _status(_exchange(start_seed(module), lambda host: break_request("drop Upgrade", host)))
+    return _status(_exchange(seed(module), lambda host: break_request("drop Upgrade", host)))
 
 
 def survives_a_bad_upgrade(module: str) -> str:
     from wslearn.notebook import SyncClient
     from wslearn.notebook.raw import break_request
 
-    process = start_seed(module)
+    process = seed(module)
     _exchange(process, lambda host: break_request("drop Upgrade", host))
     if process.wait(0.3) is not None:
         return f"the process ended with exit status {process.returncode}"
@@ -70,16 +71,16 @@ def survives_a_bad_upgrade(module: str) -> str:
 
 
 def foreign_origin_refused(module: str) -> str:
-    return _status(_exchange(start_seed(module), _with_header("Origin: http://evil.example")))
+    return _status(_exchange(seed(module), _with_header("Origin: http://evil.example")))
 
 
 def own_origin_accepted(module: str) -> str:
-    process = start_seed(module)
+    process = seed(module)
     return _status(_exchange(process, _with_header(f"Origin: http://127.0.0.1:{process.port}")))
 
 
 def subprotocol_chosen(module: str) -> str:
-    answer = _exchange(start_seed(module), _with_header("Sec-WebSocket-Protocol: chat, superchat"))
+    answer = _exchange(seed(module), _with_header("Sec-WebSocket-Protocol: chat, superchat"))
     if answer.response is None:
         return f"no answer ({answer.error})"
     chosen = answer.response.headers.get("Sec-WebSocket-Protocol")
@@ -103,14 +104,27 @@ def check_seed000(module: str = "seed000_fixed") -> list[tuple[str, str, str]]:
     """``(check, expected, observed)`` for each check, each on a fresh process of ``module``."""
     rows = []
     for name, (run, expected) in SEED000_CHECKS.items():
-        start_seed(module, fresh=True)
         try:
+            seed(module, fresh=True)
             observed = run(module)
-        except Exception as error:
+        except Exception as error:  # a program that does not start, or breaks the check
             observed = f"failed: {type(error).__name__}: {error}"
         rows.append((name, expected, observed))
-    start_seed(module).stop()
+    stop_seed(module)
     return rows
+
+
+def seed(module: str, *, fresh: bool = False) -> SeedProcess:
+    """:func:`start_seed`, remembering the process so that :func:`stop_seed` can end it."""
+    process = start_seed(module, fresh=fresh)
+    _started.setdefault(module, []).append(process)
+    return process
+
+
+def stop_seed(module: str) -> None:
+    """Stop every process of ``module`` these checks started (without starting a new one)."""
+    for process in _started.pop(module, []):
+        process.stop()
 
 
 # --- Seed 003: the chat room ---------------------------------------------------------------------
@@ -120,7 +134,7 @@ def check_seed003(module: str = "seed003_fixed") -> list[tuple[str, str, str]]:
     """chapter 09's scenarios, each on a fresh room, then a member that stops reading."""
 
     def fresh_room(scenario: str) -> str:
-        return f"ws://127.0.0.1:{start_seed(module, fresh=True).port}"
+        return f"ws://127.0.0.1:{seed(module, fresh=True).port}"
 
     rows = audit(fresh_room)
     try:
@@ -129,7 +143,7 @@ def check_seed003(module: str = "seed003_fixed") -> list[tuple[str, str, str]]:
     except Exception as error:
         observed = f"failed: {type(error).__name__}: {error}"
     rows.append(("one member stops reading", "the room went on", observed))
-    start_seed(module).stop()
+    stop_seed(module)
     return rows
 
 
