@@ -11,7 +11,7 @@ commands:
   serve    run the demo server (echo, push, heartbeats, chat, browser page)
   connect  a terminal client: each line you type is sent as a text message
   check    grade a WebSocket echo server against RFC 6455, case by case
-  kit      build the nbgrader course (course/) from the exercises: build, release, check
+  kit      the instructor kit: build, release or check the nbgrader course; the Binder badge
 
 `python -m wslearn COMMAND --help` shows the options of each command.
 """
