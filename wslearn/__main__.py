@@ -13,6 +13,7 @@ commands:
   serve    run the demo server (echo, push, heartbeats, chat, browser page)
   connect  a terminal client: each line you type is sent as a text message
   check    grade a WebSocket echo server against RFC 6455, case by case
+  kit      the instructor kit: build, release or check the nbgrader course; the Binder badge
 
 `python -m wslearn COMMAND --help` shows the options of each command.
 """
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         from .conformance.cli import check_main
 
         return check_main(rest)
+    if command == "kit":
+        from .kit.cli import kit_main
+
+        return kit_main(rest)
     print(f"wslearn: unknown command {command!r}\n\n{USAGE}", end="", file=sys.stderr)
     return 2
 
