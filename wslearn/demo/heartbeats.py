@@ -193,7 +193,10 @@ def receive_as_client(data: bytes) -> list[str]:
     """Feed server-to-client bytes to a client :class:`Protocol`; what it makes of them."""
     client = open_client()
     client.receive_data(data)
-    return [_describe_event(event) for event in client.events_received()]
+    events = client.events_received()
+    while client.failure_pending:  # messages before a violation first, then the failure
+        events += client.events_received()
+    return [_describe_event(event) for event in events]
 
 
 def _describe_event(event: object) -> str:

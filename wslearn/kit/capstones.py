@@ -73,14 +73,19 @@ async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
                 protocol.receive_data(data)
             else:
                 protocol.receive_eof()
-            for event in protocol.events_received():
-                if isinstance(event, RequestReceived):
-                    protocol.accept()
-                elif isinstance(event, Message) and protocol.state is State.OPEN:
-                    if isinstance(event.data, str):
-                        protocol.send_text(event.data)
-                    else:
-                        protocol.send_binary(event.data)
+            events = protocol.events_received()
+            while events:
+                for event in events:
+                    if isinstance(event, RequestReceived):
+                        protocol.accept()
+                    elif isinstance(event, Message) and protocol.state is State.OPEN:
+                        if isinstance(event.data, str):
+                            protocol.send_text(event.data)
+                        else:
+                            protocol.send_binary(event.data)
+                # Messages that came just before a violation are answered first; the next
+                # call fails the connection (Protocol.failure_pending).
+                events = protocol.events_received() if protocol.failure_pending else []
             writer.write(protocol.data_to_send())
             await writer.drain()
     except (ConnectionError, OSError):

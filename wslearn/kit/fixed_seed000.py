@@ -53,12 +53,16 @@ def handle_connections(conn: socket.socket, request: Request, data: bytes) -> No
             protocol.receive_data(chunk)
         else:
             protocol.receive_eof()
-        for event in protocol.events_received():
-            if isinstance(event, Message):
-                if isinstance(event.data, str):
-                    protocol.send_text(event.data)
-                else:
-                    protocol.send_binary(event.data)
+        events = protocol.events_received()
+        while events:
+            for event in events:
+                if isinstance(event, Message):
+                    if isinstance(event.data, str):
+                        protocol.send_text(event.data)
+                    else:
+                        protocol.send_binary(event.data)
+            # the messages before a violation are answered, then the next call fails
+            events = protocol.events_received() if protocol.failure_pending else []
         conn.sendall(protocol.data_to_send())
 
 

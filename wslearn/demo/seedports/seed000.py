@@ -89,12 +89,16 @@ def handle_connections(conn: socket.socket, request: Request, data: bytes) -> No
             protocol.receive_data(chunk)
         else:
             protocol.receive_eof()
-        for event in protocol.events_received():
-            if isinstance(event, Message):  # the same type back: text stays text
-                if isinstance(event.data, str):
-                    protocol.send_text(event.data)
-                else:
-                    protocol.send_binary(event.data)
+        events = protocol.events_received()
+        while events:
+            for event in events:
+                if isinstance(event, Message):  # the same type back: text stays text
+                    if isinstance(event.data, str):
+                        protocol.send_text(event.data)
+                    else:
+                        protocol.send_binary(event.data)
+            # the messages before a violation are answered, then the next call fails
+            events = protocol.events_received() if protocol.failure_pending else []
         conn.sendall(protocol.data_to_send())
     if protocol.closed is not None:
         log_println(str(protocol.closed))  # the Go code's log.Println(err) when ReadMessage fails
