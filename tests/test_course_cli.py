@@ -3,7 +3,8 @@
 What it promises: every course notebook is copied; a notebook the student edited is never
 overwritten (the command says so and offers --reset, which keeps the student's version under
 backups/); a notebook the student did not edit is updated when the course changes it; running
-a notebook (outputs) is not editing it. And the notebooks ship inside the wheel.
+a notebook (outputs) is not editing it. ``--lang zh-CN`` does the same with the Chinese edition and
+starts JupyterLab (and so its kernels) with WSLEARN_LANG=zh_CN. And the notebooks ship inside the wheel.
 """
 
 from __future__ import annotations
@@ -17,12 +18,22 @@ from pathlib import Path
 
 import pytest
 
+from wslearn import course as course_module
 from wslearn.course import MANIFEST, fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = sorted((ROOT / "notebooks").glob("*.ipynb"))
 NAMES = [path.name for path in COURSE]
 FIRST = "00_start_here.ipynb"
+#: The Chinese edition, by path in the course folder: what --lang zh-CN copies.
+ZH = {
+    path.relative_to(ROOT / "notebooks").as_posix(): path
+    for folder in ("zh-CN", "zh-CN/extra", "extra")
+    for path in sorted((ROOT / "notebooks" / folder).glob("*.ipynb"))
+}
+ZH_FIRST = "zh-CN/00_start_here.ipynb"
+#: Every notebook the wheel must carry, by path in the course folder.
+SHIPPED = {path.name: path for path in COURSE} | ZH
 
 
 def course(*args: str, cwd: Path, python: str = sys.executable) -> subprocess.CompletedProcess[str]:
@@ -174,6 +185,84 @@ def test_an_unreadable_manifest_keeps_everything_that_differs(tmp_path: Path) ->
     assert FIRST not in manifest(workspace)  # still unknown: it stays the student's
 
 
+# --- The Chinese edition: --lang zh-CN -------------------------------------------------------
+
+
+def test_lang_zh_copies_the_chinese_edition_and_opens_its_first_notebook(tmp_path: Path) -> None:
+    assert ZH_FIRST in ZH and "zh-CN/extra/glossary.ipynb" in ZH and "extra/errata.ipynb" in ZH
+    workspace = tmp_path / "ws"
+    done = copy_course(workspace, "--lang", "zh-CN")
+    copied = {path.relative_to(workspace).as_posix() for path in workspace.rglob("*.ipynb")}
+    assert copied == set(ZH)  # the Chinese edition only: no English chapter beside it
+    for name, path in ZH.items():
+        assert (workspace / name).read_bytes() == path.read_bytes()
+    assert manifest(workspace) == {name: fingerprint(path.read_bytes()) for name, path in ZH.items()}
+    assert f"copied     {ZH_FIRST}" in done.stdout
+    assert f"To open it: cd {workspace} && WSLEARN_LANG=zh_CN {sys.executable} -m jupyterlab" in done.stdout
+    assert f"--ServerApp.root_dir=. {ZH_FIRST}" in done.stdout  # the folder, not only zh-CN/, is served
+
+
+def test_lang_accepts_the_other_spellings_of_chinese(tmp_path: Path) -> None:
+    for spelling in ("zh_CN", "zh"):
+        workspace = tmp_path / spelling
+        done = copy_course(workspace, "--lang", spelling)
+        assert (workspace / ZH_FIRST).read_bytes() == ZH[ZH_FIRST].read_bytes(), done.stdout
+
+
+def test_both_editions_share_one_folder(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    copy_course(workspace)
+    copy_course(workspace, "--lang", "zh-CN")
+    assert set(manifest(workspace)) == set(NAMES) | set(ZH)
+    assert f"up to date {len(NAMES)} notebook" in copy_course(workspace).stdout
+    assert f"up to date {len(ZH)} notebook" in copy_course(workspace, "--lang", "zh-CN").stdout
+
+
+def test_lang_zh_keeps_an_edited_chinese_notebook_and_resets_it_into_backups(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    copy_course(workspace, "--lang", "zh-CN")
+    edited = edit_first_cell(workspace / ZH_FIRST, "# 我的笔记")
+    done = copy_course(workspace, "--lang", "zh-CN")
+    assert f"kept       {ZH_FIRST} (you edited it; it is not overwritten)" in done.stdout
+    assert (workspace / ZH_FIRST).read_bytes() == edited
+    done = copy_course(workspace, "--lang", "zh-CN", "--reset", "00")
+    assert (workspace / ZH_FIRST).read_bytes() == ZH[ZH_FIRST].read_bytes()
+    [backup] = (workspace / "backups").glob(f"*/{ZH_FIRST}")
+    assert backup.read_bytes() == edited
+    assert f"reset      {ZH_FIRST} (your version is saved as {backup})" in done.stdout
+
+
+def test_lang_zh_starts_jupyterlab_with_wslearn_lang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --no-lab: the command replaces itself with JupyterLab. os.execv is caught here, with
+    the environment JupyterLab (and every kernel it starts) would inherit."""
+    pytest.importorskip("jupyterlab")  # a dependency of wslearn[test]: present wherever the suite runs
+    started: list[tuple[str, list[str], str | None, Path]] = []
+
+    def execv(path: str, command: list[str]) -> None:
+        started.append((path, command, os.environ.get("WSLEARN_LANG"), Path.cwd()))
+        raise SystemExit(0)
+
+    monkeypatch.setenv("WSLEARN_LANG", "en")  # restored after the test, as the working directory is
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(course_module.os, "execv", execv)
+    monkeypatch.setattr(course_module.os, "name", "posix")
+    with pytest.raises(SystemExit):
+        course_module.course_main(["--dir", "ws", "--lang", "zh-CN"])
+    [(path, command, lang, cwd)] = started
+    assert path == sys.executable
+    assert command[:3] == [sys.executable, "-m", "jupyterlab"] and command[-1] == ZH_FIRST
+    assert "--ServerApp.root_dir=." in command
+    assert lang == "zh_CN"
+    assert cwd == tmp_path / "ws" and (cwd / ZH_FIRST).is_file()
+
+
+def test_unknown_lang_is_a_usage_error_that_names_the_editions(tmp_path: Path) -> None:
+    done = course("--no-lab", "--lang", "fr", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "argument --lang: no 'fr' edition of the course; the editions are en, zh-CN" in done.stderr
+    assert not (tmp_path / "wslearn-course").exists()
+
+
 # --- Errors: a clear message, exit code 1 or 2, nothing lost -------------------------------
 
 
@@ -251,13 +340,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.timeout(600)
 def test_the_wheel_carries_every_notebook(wheel: Path) -> None:
+    folder = "wslearn/course_notebooks/"
     with zipfile.ZipFile(wheel) as archive:
         shipped = {
-            Path(name).name: archive.read(name)
+            name.removeprefix(folder): archive.read(name)
             for name in archive.namelist()
-            if name.startswith("wslearn/course_notebooks/")
+            if name.startswith(folder)
         }
-    assert shipped == {path.name: path.read_bytes() for path in COURSE}
+    assert shipped == {name: path.read_bytes() for name, path in SHIPPED.items()}
 
 
 @pytest.mark.timeout(600)
@@ -276,6 +366,10 @@ def test_a_wheel_install_copies_its_own_notebooks(wheel: Path, tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     for path in COURSE:
         assert (work / "wslearn-course" / path.name).read_bytes() == path.read_bytes()
+    done = course("--no-lab", "--lang", "zh-CN", cwd=work, python=python)
+    assert done.returncode == 0, done.stderr
+    for name, path in ZH.items():
+        assert (work / "wslearn-course" / name).read_bytes() == path.read_bytes()
     # Without --no-lab, and without JupyterLab in that environment: copied, then a clear message.
     done = course(cwd=work, python=python)
     assert done.returncode == 1

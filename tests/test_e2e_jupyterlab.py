@@ -8,19 +8,23 @@
    with a token and empty config, data and runtime directories, under the prefix ``/user/student/``
    with ``JUPYTERHUB_SERVICE_PREFIX`` set, as Binder's single-user servers run.
 3. Headless Chromium (Playwright, Debian's ``/usr/bin/chromium``) opens every notebook of
-   ``notebooks/``, one after another in the same Lab server, runs every cell from the Run menu,
-   saves, and we check: no cell raised (no error output, no traceback on stderr), every widget
-   rendered (no "Error displaying widget", no "Loading widget..." left, no ipywidgets error
+   ``notebooks/``, then ``notebooks/extra/``, the Chinese edition ``notebooks/zh-CN/`` and
+   ``notebooks/zh-CN/extra/``, one after another in the same Lab server, runs every cell from the
+   Run menu, saves, and we check: no cell raised (no error output, no traceback on stderr), every
+   widget rendered (no "Error displaying widget", no "Loading widget..." left, no ipywidgets error
    placeholder), and the Jupyter token is nowhere in the saved notebook. Then the notebook's
-   kernel is shut down before the next one opens.
-4. For ``00_start_here.ipynb`` also: typing a key into the accept-key widget brings the kernel's
-   answer, the chat page opened through jupyter-server-proxy (``/user/student/proxy/PORT/``, as
-   on Binder) talks with a client inside the kernel (a 4096-character message too), the chat's
-   IFrame did not take the keyboard focus, and the live event log shows the browser's frames.
+   kernel is shut down before the next one opens. A Chinese notebook must also speak Chinese in
+   Lab: its first cell sets the language, so its checkpoint says 小测验; and one of its widgets
+   (the fragmentation lab of chapter 06) shows Chinese labels, photographed.
+4. For ``00_start_here.ipynb`` (English and Chinese) also: typing a key into the accept-key
+   widget brings the kernel's answer, the chat page opened through jupyter-server-proxy
+   (``/user/student/proxy/PORT/``, as on Binder) talks with a client inside the kernel (a
+   4096-character message too), the chat's IFrame did not take the keyboard focus, and the live
+   event log shows the browser's frames.
 
-Screenshots (``e2e-NN_name.png``), the times per notebook (``e2e-times.txt``) and logs go to
-``test-artifacts/``. Every wait has a timeout, and the Jupyter server and its kernels (found by
-process id) are stopped however the test ends.
+Screenshots (``e2e-NN_name.png``, ``e2e-zh-CN-NN_name.png``, ``e2e-zh-CN-widget.png``), the times
+per notebook (``e2e-times.txt``) and logs go to ``test-artifacts/``. Every wait has a timeout, and
+the Jupyter server and its kernels (found by process id) are stopped however the test ends.
 
 Locally the test is skipped when Chromium or Playwright is missing; under CI (``CI=true``) a
 missing piece fails it.
@@ -51,9 +55,19 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, require
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-# Every notebook of the course, in order; a new chapter is picked up by its file alone.
-NOTEBOOKS = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "notebooks").glob("*.ipynb"))
+# Every notebook of the course, in order; a new chapter is picked up by its file alone. The
+# English chapters, the extra notebooks (errata, glossary), then the Chinese edition.
+FOLDERS = ("", "extra", "zh-CN", "zh-CN/extra")
+NOTEBOOKS = [
+    path.relative_to(ROOT).as_posix()
+    for folder in FOLDERS
+    for path in sorted((ROOT / "notebooks" / folder).glob("*.ipynb"))
+]
 START_HERE = "notebooks/00_start_here.ipynb"
+ZH_START_HERE = "notebooks/zh-CN/00_start_here.ipynb"
+# The Chinese notebook whose widget is photographed, and the widget (its CSS class).
+ZH_WIDGET = ("notebooks/zh-CN/06_echo_and_messages.ipynb", ".wslearn-fragmentation")
+CJK = re.compile(r"[\u4e00-\u9fff]")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # How long each notebook took in the browser: path -> seconds (open, run all, checks, shut down).
 TIMES: dict[str, float] = {}
@@ -338,10 +352,39 @@ def check_widgets_rendered(page: Any, saved: dict[str, Any]) -> None:
     assert shown == widget_outputs(saved), f"{widget_outputs(saved)} widget outputs, {shown} widgets shown"
 
 
+def short_name(notebook: str) -> str:
+    """``notebooks/zh-CN/00_start_here.ipynb`` -> ``zh-CN-00_start_here``: unique in the course."""
+    return Path(notebook).relative_to("notebooks").with_suffix("").as_posix().replace("/", "-")
+
+
+def is_chinese(notebook: str) -> bool:
+    return notebook.startswith("notebooks/zh-CN/")
+
+
+def check_speaks_chinese(page: Any, notebook: str, saved: dict[str, Any]) -> None:
+    """The first cell set the language in this Lab kernel: the checkpoint (if any) is in Chinese."""
+    source = "".join("".join(cell["source"]) for cell in saved["cells"] if cell["cell_type"] == "code")
+    if "Checkpoint(" in source:
+        checkpoint = page.locator(".wslearn-checkpoint").first
+        checkpoint.wait_for(timeout=30_000)
+        assert "小测验" in checkpoint.inner_text(), f"the checkpoint of {notebook} is not in Chinese"
+
+
+def photograph_chinese_widget(page: Any) -> None:
+    """One Chinese widget as Chromium draws it: its labels are Chinese, drawn with the CJK font."""
+    from playwright.sync_api import expect
+
+    widget = page.locator(ZH_WIDGET[1]).first
+    # Lab draws only the cells near the viewport: bring the widget there, then read what it shows.
+    widget.scroll_into_view_if_needed(timeout=30_000)
+    expect(widget).to_contain_text(CJK, timeout=30_000)
+    widget.screenshot(path=str(ARTIFACTS / "e2e-zh-CN-widget.png"))
+
+
 def open_notebook(context: Any, lab: Lab, notebook: str) -> Any:
     """Open ``notebook`` in a workspace of its own, so that Lab reopens no earlier notebook."""
     page = context.new_page()
-    workspace = "e2e-" + Path(notebook).stem
+    workspace = "e2e-" + short_name(notebook)
     page.goto(lab.open_url(f"lab/workspaces/{workspace}/tree/{notebook}"), timeout=60_000)
     page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
     # Ready when the server says the notebook's kernel is idle with the page connected to it
@@ -486,28 +529,34 @@ def report_times(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def test_the_course_starts_here() -> None:
-    assert START_HERE in NOTEBOOKS
+    assert START_HERE in NOTEBOOKS and ZH_START_HERE in NOTEBOOKS
+    assert ZH_WIDGET[0] in NOTEBOOKS
+    assert "notebooks/extra/errata.ipynb" in NOTEBOOKS and "notebooks/zh-CN/extra/errata.ipynb" in NOTEBOOKS
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[Path(name).name for name in NOTEBOOKS])
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[short_name(name) for name in NOTEBOOKS])
 def test_notebook_in_jupyterlab(lab: Lab, browser_context: Any, notebook: str) -> None:
     started = time.monotonic()
     page = open_notebook(browser_context, lab, notebook)
     try:
         run_all_cells(page)
         wait_for_widgets(page)
-        if notebook == START_HERE:
+        if notebook in (START_HERE, ZH_START_HERE):
             check_chat_frame_left_the_focus(page)  # before anything clicks into the notebook
         saved = save_and_read(page, lab.root / notebook)
         assert not errors_in(saved), "\n\n".join(errors_in(saved))
         check_widgets_rendered(page, saved)
-        if notebook == START_HERE:
+        if is_chinese(notebook):
+            check_speaks_chinese(page, notebook, saved)
+        if notebook == ZH_WIDGET[0]:
+            photograph_chinese_widget(page)
+        if notebook in (START_HERE, ZH_START_HERE):
             check_start_here(page, browser_context, lab)
             saved = save_and_read(page, lab.root / notebook)
         assert lab.token not in json.dumps(saved), "the Jupyter token leaked into the notebook"
     finally:
         with contextlib.suppress(Exception):
-            page.screenshot(path=str(ARTIFACTS / f"e2e-{Path(notebook).stem}.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / f"e2e-{short_name(notebook)}.png"), full_page=True)
         page.close()
         shut_down_kernel(lab, notebook)
         TIMES[notebook] = time.monotonic() - started

@@ -10,6 +10,7 @@ usage: python -m wslearn COMMAND [options]
 
 commands:
   course   copy the course notebooks into ./wslearn-course and open JupyterLab there
+           (--lang zh-CN: the Chinese edition, 中文版)
   serve    run the demo server (echo, push, heartbeats, chat, browser page)
   connect  a terminal client: each line you type is sent as a text message
   check    grade a WebSocket echo server against RFC 6455, case by case

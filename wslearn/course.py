@@ -14,6 +14,11 @@ otherwise) and opens JupyterLab there. Run it again after an update of wslearn:
   ``--reset NAME`` (or ``--reset`` for all of them) puts the course's version back after saving
   yours under ``backups/``.
 
+``--lang zh-CN`` copies the Chinese edition instead (``notebooks/zh-CN`` and its ``extra/``, with
+the English ``extra/`` notebooks beside them) into the same folder layout, opens
+``zh-CN/00_start_here.ipynb`` and starts JupyterLab with ``WSLEARN_LANG=zh_CN``, so that every
+kernel it starts shows widgets, hints and checkpoints in Chinese.
+
 "Edited" means that the text of a cell differs: running cells (outputs, execution counts) or
 folding them does not count. To tell which is which, the folder keeps a small manifest,
 ``.wslearn-course.json``: the fingerprint of every notebook as the command last wrote it.
@@ -34,13 +39,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CourseError", "Workspace", "course_main", "course_source", "fingerprint"]
+__all__ = ["EDITIONS", "CourseError", "Edition", "Workspace", "course_main", "course_source", "fingerprint"]
 
 DEFAULT_DIR = "wslearn-course"
 MANIFEST = ".wslearn-course.json"
 BACKUPS = "backups"
 FIRST_NOTEBOOK = "00_start_here.ipynb"
 PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One language of the course: which folders of the course it copies, and its kernels' language."""
+
+    folders: tuple[str, ...]  # relative to the course folder; "" is the folder itself
+    first: str  # the notebook JupyterLab opens
+    wslearn_lang: str | None  # WSLEARN_LANG for JupyterLab and its kernels (None: leave it alone)
+
+
+#: The editions ``--lang`` offers. The Chinese notebooks link to ``extra/`` beside them.
+EDITIONS: dict[str, Edition] = {
+    "en": Edition(("",), FIRST_NOTEBOOK, None),
+    "zh-CN": Edition(("zh-CN", "zh-CN/extra", "extra"), f"zh-CN/{FIRST_NOTEBOOK}", "zh_CN"),
+}
+#: Other spellings of the same languages (as WSLEARN_LANG and locales write them).
+LANG_ALIASES = {
+    "zh": "zh-CN",
+    "zh_CN": "zh-CN",
+    "zh-cn": "zh-CN",
+    "zh_cn": "zh-CN",
+    "en_US": "en",
+    "en-US": "en",
+}
 
 
 class CourseError(Exception):
@@ -95,11 +125,12 @@ class Workspace:
 
     root: Path
     source: Path
+    edition: Edition = EDITIONS["en"]
     manifest: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
-    def open(cls, root: Path, source: Path) -> Workspace:
+    def open(cls, root: Path, source: Path, edition: Edition = EDITIONS["en"]) -> Workspace:
         root = root.expanduser().absolute()
         if root.exists() and not root.is_dir():
             raise CourseError(f"{root} is a file, not a folder: choose another --dir")
@@ -112,12 +143,24 @@ class Workspace:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise CourseError(f"cannot create the folder {root}: {error.strerror or error}") from None
-        workspace = cls(root, source)
+        missing = [folder for folder in edition.folders if not (source / folder).is_dir()]
+        if missing:
+            raise CourseError(
+                f"this copy of the course has no {', '.join(missing)} folder in {source}: reinstall wslearn"
+            )
+        workspace = cls(root, source, edition)
         workspace._read_manifest()
         return workspace
 
     def notebooks(self) -> list[str]:
-        return sorted(path.name for path in self.source.glob("*.ipynb"))
+        """The edition's notebooks, as paths relative to the course folder (``zh-CN/extra/errata.ipynb``)."""
+        found = []
+        for folder in self.edition.folders:
+            found += sorted(
+                (self.source / folder / path.name).relative_to(self.source).as_posix()
+                for path in (self.source / folder).glob("*.ipynb")
+            )
+        return found
 
     def sync(self, reset: set[str]) -> list[Outcome]:
         """Copy new notebooks, update unedited ones, keep edited ones (unless in ``reset``)."""
@@ -135,6 +178,7 @@ class Workspace:
         course_print = fingerprint(course)
         mine = self.root / name
         if not mine.exists():
+            self._make_folder(mine.parent)
             self._write(mine, course, course_print)
             return Outcome(name, "new")
         current = fingerprint(mine.read_bytes())
@@ -161,12 +205,17 @@ class Workspace:
         except OSError as error:
             partial.unlink(missing_ok=True)
             raise CourseError(f"cannot write {path}: {error.strerror or error}") from None
-        self.manifest[path.name] = print_
+        self.manifest[path.relative_to(self.root).as_posix()] = print_
+
+    def _make_folder(self, folder: Path) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CourseError(f"cannot create the folder {folder}: {error.strerror or error}") from None
 
     def _backup(self, path: Path, stamp: str) -> Path:
-        folder = self.root / BACKUPS / stamp
-        folder.mkdir(parents=True, exist_ok=True)
-        backup = folder / path.name
+        backup = self.root / BACKUPS / stamp / path.relative_to(self.root)
+        backup.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, backup)
         return backup
 
@@ -202,10 +251,11 @@ class Workspace:
 
 
 def resolve_names(asked: list[str], notebooks: list[str]) -> set[str]:
-    """``--reset`` arguments as file names: ``04_frame_bytes.ipynb``, ``04_frame_bytes`` or ``04``."""
+    """``--reset`` arguments as notebooks: ``04_frame_bytes.ipynb``, ``04_frame_bytes`` or ``04``
+    (or a path in the course folder, ``zh-CN/extra/errata``)."""
     chosen = set()
     for name in asked:
-        matches = [nb for nb in notebooks if name in (nb, nb.removesuffix(".ipynb"), nb.split("_", 1)[0])]
+        matches = [nb for nb in notebooks if name in _names_of(nb)]
         if not matches:
             raise CourseError(
                 f"--reset {name}: no such notebook in the course; it has {', '.join(notebooks)}"
@@ -214,14 +264,28 @@ def resolve_names(asked: list[str], notebooks: list[str]) -> set[str]:
     return chosen
 
 
-def lab_command(root: Path) -> tuple[list[str], bool]:
+def _names_of(notebook: str) -> tuple[str, ...]:
+    base = notebook.rsplit("/", 1)[-1]
+    return (
+        notebook,
+        notebook.removesuffix(".ipynb"),
+        base,
+        base.removesuffix(".ipynb"),
+        base.split("_", 1)[0],
+    )
+
+
+def lab_command(root: Path, first: str = FIRST_NOTEBOOK) -> tuple[list[str], bool]:
     """The command that opens JupyterLab on the first notebook, and whether it needs --allow-root."""
     command = [sys.executable, "-m", "jupyterlab"]
     as_root = hasattr(os, "geteuid") and os.geteuid() == 0
     if as_root:
         command.append("--allow-root")  # JupyterLab refuses to run as root without it
-    if (root / FIRST_NOTEBOOK).exists():
-        command.append(FIRST_NOTEBOOK)
+    if "/" in first:
+        # Given a file, JupyterLab serves only the file's own folder; the course folder holds more.
+        command.append("--ServerApp.root_dir=.")
+    if (root / first).exists():
+        command.append(first)
     return command, as_root
 
 
@@ -263,6 +327,12 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--dir", default=DEFAULT_DIR, help=f"your course folder (default: ./{DEFAULT_DIR})")
     parse.add_argument("--no-lab", action="store_true", help="only copy; print how to open JupyterLab")
     parse.add_argument(
+        "--lang",
+        default="en",
+        type=_language,
+        help="the edition to copy: en (default) or zh-CN, the Chinese edition (中文版)",
+    )
+    parse.add_argument(
         "--reset",
         nargs="*",
         metavar="NOTEBOOK",
@@ -272,11 +342,22 @@ def parser() -> argparse.ArgumentParser:
     return parse
 
 
+def _language(name: str) -> str:
+    """``--lang``: an edition's name, or another spelling of it; anything else is a usage error."""
+    lang = LANG_ALIASES.get(name, name)
+    if lang not in EDITIONS:
+        raise argparse.ArgumentTypeError(
+            f"no {name!r} edition of the course; the editions are {', '.join(EDITIONS)}"
+        )
+    return lang
+
+
 def course_main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     try:
         source = course_source()
-        workspace = Workspace.open(Path(args.dir), source)
+        edition = EDITIONS[args.lang]
+        workspace = Workspace.open(Path(args.dir), source, edition)
         notebooks = workspace.notebooks()
         if args.reset is None:
             reset: set[str] = set()
@@ -287,10 +368,12 @@ def course_main(argv: list[str]) -> int:
         print(f"wslearn course: {error}", file=sys.stderr)
         return 1
     print(report(workspace, outcomes))
-    command, as_root = lab_command(workspace.root)
+    command, as_root = lab_command(workspace.root, edition.first)
+    env_note = f"WSLEARN_LANG={edition.wslearn_lang}" if edition.wslearn_lang else ""
     root_note = "You are root, so JupyterLab needs --allow-root: it is added." if as_root else ""
     if args.no_lab:
-        print(f"To open it: cd {shlex.quote(str(workspace.root))} && {shlex.join(command)}")
+        lab = f"{env_note} {shlex.join(command)}" if env_note else shlex.join(command)
+        print(f"To open it: cd {shlex.quote(str(workspace.root))} && {lab}")
         if root_note:
             print(root_note)
         return 0
@@ -304,6 +387,9 @@ def course_main(argv: list[str]) -> int:
     if root_note:
         print(root_note)
     print(f"Starting JupyterLab in {workspace.root} (Ctrl+C stops it): {shlex.join(command)}", flush=True)
+    if edition.wslearn_lang:
+        os.environ["WSLEARN_LANG"] = edition.wslearn_lang  # JupyterLab's kernels inherit it
+        print(f"Kernels start with {env_note}.", flush=True)
     os.chdir(workspace.root)
     if os.name == "posix":
         os.execv(sys.executable, command)  # JupyterLab takes over this process (and Ctrl+C)

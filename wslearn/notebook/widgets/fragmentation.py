@@ -243,11 +243,13 @@ class FragmentationWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidg
 
     def __init__(self, scenario: str | None = None) -> None:
         self.lab = FragmentLab()
+        label = {"description_width": "initial"}  # a translated label is longer: never cut it off
         self.scenario = widgets.Dropdown(
             options=[(_("(start empty)"), "")] + [(name, name) for name in SCENARIOS],
             value="",
             description=_("scenario"),
-            layout=widgets.Layout(width="36em"),
+            style=label,
+            layout=widgets.Layout(width="40em"),
         )
         self.about = widgets.HTML()
         self.opcode = widgets.Dropdown(
@@ -257,10 +259,15 @@ class FragmentationWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidg
         )
         self.fin = widgets.Checkbox(value=True, description="FIN")
         self.payload = widgets.Text(
-            value="Hello", description=_("payload"), placeholder=_("text, or hex: e4 bd")
+            value="Hello", description=_("payload"), placeholder=_("text, or hex: e4 bd"), style=label
         )
-        self.send = widgets.Button(description=_("send frame"), tooltip="FragmentLab.feed()")
-        self.reset_button = widgets.Button(description=_("new connection"), tooltip="FragmentLab.reset()")
+        wide = widgets.Layout(width="auto")
+        self.send = widgets.Button(description=_("send frame"), tooltip="FragmentLab.feed()", layout=wide)
+        self.reset_button = widgets.Button(
+            description=_("new connection"),
+            tooltip="FragmentLab.reset()",
+            layout=widgets.Layout(width="auto"),
+        )
         self.table = widgets.HTML()
         builder = widgets.HBox([self.opcode, self.fin, self.payload, self.send, self.reset_button])
         super().__init__([self.scenario, self.about, builder, self.table])
