@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from wslearn.i18n import N_
+
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
 # --- 10.origin_allowed: is this page one of ours? ---------------------------------------
@@ -41,13 +43,13 @@ def origin_allowed(origin: str, host: str) -> bool:
     return page is not None and page == _host_port(host, default_port)
 
 
-_SAME = "same scheme, host and port: a page this server served"
-_PORT = "another port is another origin (RFC 6454 §4): compare the ports too"
-_DEFAULT = "no port means the scheme's default port: 80 for http, 443 for https"
-_CASE = "scheme and host name are case-insensitive: compare them in lower case"
-_NULL = "'null' is the origin of a sandboxed frame or a file:// page: it proves nothing, refuse it"
-_WHOLE = "compare the whole host name: a name that only contains ours is someone else's site"
-_IPV6 = "an IPv6 address is written in brackets, [::1]; its port comes after the ']'"
+_SAME = N_("same scheme, host and port: a page this server served")
+_PORT = N_("another port is another origin (RFC 6454 §4): compare the ports too")
+_DEFAULT = N_("no port means the scheme's default port: 80 for http, 443 for https")
+_CASE = N_("scheme and host name are case-insensitive: compare them in lower case")
+_NULL = N_("'null' is the origin of a sandboxed frame or a file:// page: it proves nothing, refuse it")
+_WHOLE = N_("compare the whole host name: a name that only contains ours is someone else's site")
+_IPV6 = N_("an IPv6 address is written in brackets, [::1]; its port comes after the ']'")
 
 ORIGIN_CASES = (
     Case(("http://127.0.0.1:8765", "127.0.0.1:8765"), True, hint=_SAME),
@@ -136,12 +138,18 @@ _ACCEPTED = {
 }
 
 _WHY = {
-    HTTP_VERSION: "nginx speaks HTTP/1.0 to the backend by default, and HTTP/1.0 has no Upgrade:"
-    " the backend answers 400 (the proxy's mode 'http10'). Say 1.1",
-    UPGRADE: "Upgrade is hop-by-hop: nginx does not pass it on unless a line sets it again;"
-    " $http_upgrade is the client's own value (without it: 426, the proxy's mode 'drop-upgrade')",
-    CONNECTION: "Connection is hop-by-hop too, and nginx sends 'close' by default: it must name"
-    ' the Upgrade for the backend, "upgrade"',
+    HTTP_VERSION: N_(
+        "nginx speaks HTTP/1.0 to the backend by default, and HTTP/1.0 has no Upgrade:"
+        " the backend answers 400 (the proxy's mode 'http10'). Say 1.1"
+    ),
+    UPGRADE: N_(
+        "Upgrade is hop-by-hop: nginx does not pass it on unless a line sets it again;"
+        " $http_upgrade is the client's own value (without it: 426, the proxy's mode 'drop-upgrade')"
+    ),
+    CONNECTION: N_(
+        "Connection is hop-by-hop too, and nginx sends 'close' by default: it must name"
+        ' the Upgrade for the backend, "upgrade"'
+    ),
 }
 
 

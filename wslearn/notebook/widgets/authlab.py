@@ -25,6 +25,7 @@ import ipywidgets as widgets
 
 from wslearn.errors import ConnectionClosed, HandshakeError, WebSocketError
 from wslearn.handshake import Request, Response, build_error_response, parse_header_tokens
+from wslearn.i18n import N_, _
 from wslearn.notebook import BackgroundServer, SyncClient, start_demo, start_server
 
 from .common import GREEN, RED, Views, esc
@@ -37,7 +38,7 @@ COOKIE = ("session", "kernel-login-4711")
 PROTOCOL_PREFIX = "token."  # the offer "token.<TOKEN>" carries the token
 AUTH_TIMEOUT = 0.3  # seconds for the auth message (the demo's default is 10)
 OPEN_TIMEOUT = 3.0
-CREDENTIALS = ("right", "wrong", "none")
+CREDENTIALS = (N_("right"), N_("wrong"), N_("none"))
 
 
 @dataclass(frozen=True)
@@ -57,59 +58,62 @@ METHODS = {
     for m in (
         AuthMethod(
             "basic",
-            "user:password in the URL",
-            "ws://alice:password@host/ws becomes Authorization: Basic base64(alice:password)",
-            "some browsers, not all: the WebSocket API has no way to set it",
+            N_("user:password in the URL"),
+            N_("ws://alice:password@host/ws becomes Authorization: Basic base64(alice:password)"),
+            N_("some browsers, not all: the WebSocket API has no way to set it"),
             {"basic_auth": (USER, PASSWORD)},
-            "the password crosses the network in base64, which is no encryption: only over wss://",
+            N_("the password crosses the network in base64, which is no encryption: only over wss://"),
         ),
         AuthMethod(
             "bearer",
-            "Authorization: Bearer",
-            "Authorization: Bearer <token> (RFC 6750)",
-            "no: a page cannot add headers to a WebSocket handshake",
+            N_("Authorization: Bearer"),
+            N_("Authorization: Bearer <token> (RFC 6750)"),
+            N_("no: a page cannot add headers to a WebSocket handshake"),
             {"bearer_token": TOKEN},
-            "fine for Python, curl and mobile apps; impossible from browser JavaScript",
+            N_("fine for Python, curl and mobile apps; impossible from browser JavaScript"),
         ),
         AuthMethod(
             "password-as-bearer",
-            "user:token@ to a Bearer server",
-            "ws://alice:<token>@host/ws: the client makes it Basic, never Bearer",
-            "no",
+            N_("user:token@ to a Bearer server"),
+            N_("ws://alice:<token>@host/ws: the client makes it Basic, never Bearer"),
+            N_("no"),
             {"bearer_token": TOKEN},
-            "a :password@ in a URL is not a Bearer token: the server sees the Basic scheme and answers 401",
+            N_(
+                "a :password@ in a URL is not a Bearer token:"
+                " the server sees the Basic scheme and answers 401"
+            ),
         ),
         AuthMethod(
             "cookie",
-            "cookie",
-            "Cookie: session=<value>",
-            "yes, by itself: the browser adds the cookies it holds for the host",
+            N_("cookie"),
+            N_("Cookie: session=<value>"),
+            N_("yes, by itself: the browser adds the cookies it holds for the host"),
             {"cookie": COOKIE},
-            "sent even when another site's page opens the socket: check Origin too",
+            N_("sent even when another site's page opens the socket: check Origin too"),
         ),
         AuthMethod(
             "query",
-            "?token= in the URL",
-            "ws://host/ws?token=<token>",
-            "yes",
+            N_("?token= in the URL"),
+            N_("ws://host/ws?token=<token>"),
+            N_("yes"),
             {"query_token": TOKEN},
-            "URLs end up in access logs, proxy logs and browser history, token and all",
+            N_("URLs end up in access logs, proxy logs and browser history, token and all"),
         ),
         AuthMethod(
             "message",
-            "auth message",
-            "the token as the first WebSocket message, after the 101",
-            "yes",
+            N_("auth message"),
+            N_("the token as the first WebSocket message, after the 101"),
+            N_("yes"),
             {"message_token": TOKEN, "auth_timeout": AUTH_TIMEOUT},
-            "refused with a Close frame (4401 none in time, 4403 wrong): the handshake already succeeded",
+            N_("refused with a Close frame (4401 none in time, 4403 wrong): the handshake already succeeded"),
         ),
         AuthMethod(
             "subprotocol",
-            "token as a subprotocol offer",
-            "Sec-WebSocket-Protocol: chat, token.<token>; the server answers chat",
-            "yes: the one header a page may set, new WebSocket(url, ['chat', 'token.…'])",
+            N_("token as a subprotocol offer"),
+            N_("Sec-WebSocket-Protocol: chat, token.<token>; the server answers chat"),
+            N_("yes: the one header a page may set, new WebSocket(url, ['chat', 'token.…'])"),
             {},
-            "the server must answer with the subprotocol it speaks, never with the token",
+            N_("the server must answer with the subprotocol it speaks, never with the token"),
         ),
     )
 }
@@ -130,10 +134,12 @@ class Attempt:
     @property
     def verdict(self) -> str:
         if self.status == 0:
-            return "no answer"
+            return _("no answer")
         if self.status != 101:
             return f"{self.status}"
-        return f"101, then Close {self.close_code}" if self.close_code not in (None, 1000) else "101: let in"
+        if self.close_code not in (None, 1000):
+            return _("101, then Close {code}").format(code=self.close_code)
+        return _("101: let in")
 
     @property
     def let_in(self) -> bool:
@@ -222,7 +228,7 @@ def attempt(method_key: str, credential: str = "right") -> Attempt:
         close_code, answer = _talk(client, method, args["secret"])
     requests = [e for e in server.event_log.events()[seen:] if e.direction == "in" and e.kind != "frame"]
     request = (
-        redact(requests[0].raw.decode("latin-1").strip()) if requests else "(the server logged no request)"
+        redact(requests[0].raw.decode("latin-1").strip()) if requests else _("(the server logged no request)")
     )
     access_log = ""
     if method.key == "query":  # what an access log without redaction keeps: the whole target
@@ -262,17 +268,19 @@ def _talk(client: SyncClient, method: AuthMethod, secret: str | None) -> tuple[i
 def attempt_text(result: Attempt) -> str:
     m = result.method
     lines = [
-        f"{m.title} · credential: {result.credential} → {result.verdict}",
-        f"  the client sends: {m.sends}",
-        f"  a browser page can: {m.browser}",
-        "  request as the server logged it:",
+        _("{title} · credential: {credential} → {verdict}").format(
+            title=_(m.title), credential=_(result.credential), verdict=result.verdict
+        ),
+        "  " + _("the client sends: {sends}").format(sends=_(m.sends)),
+        "  " + _("a browser page can: {browser}").format(browser=_(m.browser)),
+        "  " + _("request as the server logged it:"),
         *("    " + line for line in result.request.splitlines()),
-        f"  answer: {result.answer}",
+        "  " + _("answer: {answer}").format(answer=result.answer),
     ]
     if result.access_log:
-        lines.append(f"  an access log keeps: {result.access_log}")
+        lines.append("  " + _("an access log keeps: {line}").format(line=result.access_log))
     if m.note:
-        lines.append(f"  note: {m.note}")
+        lines.append("  " + _("note: {note}").format(note=_(m.note)))
     return "\n".join(lines)
 
 
@@ -280,18 +288,21 @@ def attempt_html(result: Attempt) -> str:
     m = result.method
     colour = GREEN if result.let_in else RED
     log = (
-        f"<p>An access log keeps the whole URL: <code>{esc(result.access_log)}</code></p>"
+        f"<p>{esc(_('An access log keeps the whole URL:'))} <code>{esc(result.access_log)}</code></p>"
         if result.access_log
         else ""
     )
+    sends = _("The client sends {sends}. A browser page: {browser}.").format(
+        sends=_(m.sends), browser=_(m.browser)
+    )
     return (
         f"<div class='wslearn-authlab-result'>"
-        f"<p><b>{esc(m.title)}</b>, credential <i>{esc(result.credential)}</i>: "
+        f"<p><b>{esc(_(m.title))}</b>, {esc(_('credential'))} <i>{esc(_(result.credential))}</i>: "
         f"<b class='verdict' style='color:{colour}'>{esc(result.verdict)}</b></p>"
-        f"<p>The client sends {esc(m.sends)}. A browser page: {esc(m.browser)}.</p>"
+        f"<p>{esc(sends)}</p>"
         f"<pre class='wslearn-http'>{esc(result.request)}</pre>"
-        f"<p>Answer: <code>{esc(result.answer)}</code></p>{log}"
-        f"<p><i>{esc(m.note)}</i></p></div>"
+        f"<p>{esc(_('Answer:'))} <code>{esc(result.answer)}</code></p>{log}"
+        f"<p><i>{esc(_(m.note))}</i></p></div>"
     )
 
 
@@ -300,12 +311,12 @@ class AuthLab(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has no t
 
     def __init__(self, method: str = "basic", credential: str = "right") -> None:
         self.method = widgets.Dropdown(
-            options=[(m.title, m.key) for m in METHODS.values()], value=method, description="method"
+            options=[(_(m.title), m.key) for m in METHODS.values()], value=method, description=_("method")
         )
         self.credential = widgets.ToggleButtons(
-            options=CREDENTIALS, value=credential, description="credential"
+            options=[(_(c), c) for c in CREDENTIALS], value=credential, description=_("credential")
         )
-        self.connect_button = widgets.Button(description="connect", button_style="primary")
+        self.connect_button = widgets.Button(description=_("connect"), button_style="primary")
         self.output = widgets.HTML()
         self.result: Attempt | None = None
         super().__init__([widgets.HBox([self.method, self.connect_button]), self.credential, self.output])
@@ -320,12 +331,14 @@ class AuthLab(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has no t
         return self.result
 
     def text(self) -> str:
-        return attempt_text(self.result) if self.result is not None else "AuthLab: press connect"
+        return attempt_text(self.result) if self.result is not None else _("AuthLab: press connect")
 
     def html(self) -> str:
-        return attempt_html(self.result) if self.result is not None else "<p>AuthLab: press connect</p>"
+        if self.result is None:
+            return f"<p>{esc(_('AuthLab: press connect'))}</p>"
+        return attempt_html(self.result)
 
 
 def summary(credentials: tuple[str, ...] = CREDENTIALS) -> list[tuple[str, dict[str, str]]]:
-    """Every method with every credential: ``[(title, {credential: verdict})]``."""
-    return [(m.title, {c: attempt(m.key, c).verdict for c in credentials}) for m in METHODS.values()]
+    """Every method with every credential: ``[(title, {credential: verdict})]``, in the current language."""
+    return [(_(m.title), {_(c): attempt(m.key, c).verdict for c in credentials}) for m in METHODS.values()]

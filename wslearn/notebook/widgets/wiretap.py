@@ -21,12 +21,13 @@ import ipywidgets as widgets
 
 from wslearn.eventlog import MAX_RAW, EventLog, LogEvent
 from wslearn.explain import explain_frame
+from wslearn.i18n import N_, _
 
 from .common import Views, esc
 
 __all__ = ["WireTapView", "explain_event", "row_label", "tap_rows"]
 
-ALL = "all"
+ALL = N_("all")
 EVERY_CONNECTION = 0  # the connection menu's "all" (connection ids start at 1)
 HTTP = "HTTP"  # the opcode menu's entry for handshakes and other HTTP messages
 OPCODES = (ALL, HTTP, "TEXT", "BINARY", "CONTINUATION", "CLOSE", "PING", "PONG")
@@ -60,7 +61,7 @@ def explain_event(event: LogEvent) -> tuple[str, str]:
     explanation = explain_frame(event.raw)
     cut = ""
     if event.length + 14 > MAX_RAW and len(event.raw) >= MAX_RAW:
-        cut = f"(the log kept the first {MAX_RAW} bytes of this frame)"
+        cut = _("(the log kept the first {count} bytes of this frame)").format(count=MAX_RAW)
     return (
         "\n".join(filter(None, [cut, str(explanation)])),
         (f"<p><i>{esc(cut)}</i></p>" if cut else "") + explanation._repr_html_(),
@@ -79,9 +80,11 @@ class WireTapView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has 
         self.event_log = log
         self.refresh_every = refresh_every
         self.connection = widgets.Dropdown(
-            options=[(ALL, EVERY_CONNECTION)], value=EVERY_CONNECTION, description="connection"
+            options=[(_(ALL), EVERY_CONNECTION)], value=EVERY_CONNECTION, description=_("connection")
         )
-        self.opcode = widgets.Dropdown(options=OPCODES, value=ALL, description="opcode")
+        self.opcode = widgets.Dropdown(
+            options=[(_(op), op) for op in OPCODES], value=ALL, description=_("opcode")
+        )
         self.list = widgets.Select(options=[], rows=rows, layout=widgets.Layout(width="100%"))
         self.detail = widgets.HTML()
         self.shown: list[LogEvent] = []
@@ -116,7 +119,7 @@ class WireTapView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has 
             self._timer = None
             events = self.event_log.events()
             connections = sorted({e.conn_id for e in events if e.kind in WIRE_KINDS})
-            options = [(ALL, EVERY_CONNECTION)] + [(f"#{c}", c) for c in connections]
+            options = [(_(ALL), EVERY_CONNECTION)] + [(f"#{c}", c) for c in connections]
             if self.connection.options != tuple(options):
                 self.connection.options = options  # keeps the value when it is still there
             selected = self.selected
@@ -158,8 +161,10 @@ class WireTapView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has 
         return self.shown[index] if isinstance(index, int) and index < len(self.shown) else None
 
     def text(self) -> str:
-        where = f"connection {self.connection.label}, opcode {self.opcode.value}"
-        lines = [f"wire tap: {len(self.shown)} rows ({where})"]
+        where = _("connection {connection}, opcode {opcode}").format(
+            connection=self.connection.label, opcode=self.opcode.label
+        )
+        lines = [_("wire tap: {count} rows ({where})").format(count=len(self.shown), where=where)]
         lines += [("▶ " if i == self.list.value else "  ") + row_label(e) for i, e in enumerate(self.shown)]
         if self.selected is not None:
             lines += ["", explain_event(self.selected)[0]]
@@ -172,5 +177,5 @@ class WireTapView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has 
             for i, e in enumerate(self.shown)
         )
         detail = explain_event(self.selected)[1] if self.selected is not None else ""
-        head = f"<p>wire tap: {len(self.shown)} rows</p>"
+        head = f"<p>{esc(_('wire tap: {count} rows').format(count=len(self.shown)))}</p>"
         return f"<div class='wslearn-wiretap'>{head}<table class='wslearn-tap'>{rows}</table>{detail}</div>"
