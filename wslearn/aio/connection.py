@@ -133,7 +133,7 @@ def frame_tracer(
                 raw=header,
             )
             return
-        log.record_frame(conn_id, cast(Direction, direction), frame, raw)
+        log.keep_frame(conn_id, cast(Direction, direction), frame, raw)
 
     return trace
 
