@@ -178,12 +178,13 @@ async def idle(cfg: dict[str, Any]) -> None:
     url = urlsplit(cfg["url"])
     assert url.hostname is not None and url.port is not None
     stdin = await stdin_reader()
-    clients = await open_clients(url.hostname, url.port, cfg["warm"])
+    path = url.path or "/"
+    clients = await open_clients(url.hostname, url.port, cfg["warm"], path=path)
     print(f"WARM {len(clients)}", flush=True)
     async with asyncio.timeout(cfg["timeout"]):
         if (await stdin.readline()).strip() != b"open":
             return
-    clients += await open_clients(url.hostname, url.port, cfg["n"], timeout=cfg["timeout"])
+    clients += await open_clients(url.hostname, url.port, cfg["n"], timeout=cfg["timeout"], path=path)
     print(f"CONNECTED {len(clients) - cfg['warm']}", flush=True)
     async with asyncio.timeout(cfg["timeout"]):
         await stdin.readline()  # b"" when the parent closes our stdin

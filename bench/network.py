@@ -23,7 +23,15 @@ from bench.procs import (
 from bench.results import Goal, Results, Row, cheaper_than_reference, median_at_most, ratio_at_least
 from bench.timing import optional_module
 
-IMPLS = ("wslearn", "websockets", "wsproto")
+IMPLS = ("wslearn", "wslearn-demo", "websockets", "wsproto")
+# What `python -m wslearn serve` must reach, with its event log on (the bare server: 1.0).
+DEMO_ECHO_GOALS: dict[str, Goal] = {
+    "pingpong_rate": ratio_at_least(0.95),
+    "pipelined_rate": ratio_at_least(0.95),
+    "big_mbps": ratio_at_least(0.95),
+    "pingpong_cpu_us": cheaper_than_reference(),
+    "pipelined_cpu_us": cheaper_than_reference(),
+}
 
 
 def missing_reason(impl: str) -> str:
@@ -89,7 +97,11 @@ def run_echo(results: Results, *, quick: bool, reps: int) -> None:
     rows = {
         (metric.key, impl): results.add(
             Row("echo", metric.benchmark.format(**cfg), impl, metric.unit, metric.higher_is_better),
-            metric.goal if impl == "wslearn" else None,
+            metric.goal
+            if impl == "wslearn"
+            else DEMO_ECHO_GOALS.get(metric.key)
+            if impl == "wslearn-demo"
+            else None,
         )
         for metric in ECHO_METRICS
         for impl in IMPLS
@@ -183,7 +195,7 @@ def run_memory(results: Results, *, quick: bool, reps: int) -> None:
     for count in counts:
         rows = {}
         for impl in IMPLS:
-            goal = median_at_most(10, "KiB") if impl == "wslearn" else None
+            goal = median_at_most(10, "KiB") if impl.startswith("wslearn") else None
             row = Row(
                 "memory",
                 f"per idle connection, {count:,} connections",

@@ -75,7 +75,8 @@ class ServerProcess:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/"
+        path = "/ws" if self.kind == "wslearn-demo" else "/"  # the demo server echoes on /ws
+        return f"ws://127.0.0.1:{self.port}{path}"
 
 
 def python_child(module: str, *args: str, stderr: Any) -> subprocess.Popen[str]:

@@ -114,10 +114,11 @@ async def open_clients(
     *,
     concurrency: int = 64,
     timeout: float = 120,
+    path: str = "/",
 ) -> list[RawClient]:
     """Open `count` connections, at most `concurrency` handshakes at a time."""
     loop = asyncio.get_running_loop()
-    request = handshake_request(host, port)
+    request = handshake_request(host, port, path)
     gate = asyncio.Semaphore(concurrency)
 
     async def open_one() -> RawClient:

@@ -57,7 +57,8 @@ class Goal:
 
 
 def ratio_at_least(limit: float) -> Goal:
-    return Goal(f"≥ {limit:.1f}x websockets", lambda row, ratio: ratio is not None and ratio >= limit)
+    shown = f"{limit:.1f}" if round(limit, 1) == limit else f"{limit:.2f}"
+    return Goal(f"≥ {shown}x websockets", lambda row, ratio: ratio is not None and ratio >= limit)
 
 
 def cheaper_than_reference() -> Goal:

@@ -25,7 +25,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-KINDS = ("wslearn", "wslearn-chatroom", "websockets", "wsproto")
+KINDS = ("wslearn", "wslearn-demo", "wslearn-chatroom", "websockets", "wsproto")
 MODES = ("echo", "chat", "idle")
 MAX_SIZE = 2**25  # room for the 1 MiB echo on every server
 
@@ -103,6 +103,23 @@ async def start_wslearn(mode: str, chatroom: bool = False) -> Started:
     return server.port, stop
 
 
+async def start_wslearn_demo(mode: str) -> Started:
+    """What ``python -m wslearn serve`` runs: the demo app with its event log on (echo: ``/ws``)."""
+    from wslearn.aio.server import serve
+    from wslearn.demo.app import demo_server
+    from wslearn.eventlog import EventLog
+
+    heartbeat: dict[str, Any] = {} if mode == "idle" else {"ping_interval": None}
+    app = demo_server(max_message_size=MAX_SIZE, **heartbeat)
+    server = await serve(host="127.0.0.1", port=0, **app.serve_kwargs(EventLog(maxlen=100)))
+
+    async def stop() -> None:
+        server.close()
+        await server.wait_closed()
+
+    return server.port, stop
+
+
 async def start_wsproto(mode: str) -> Started:
     from bench.wsproto_server import serve
 
@@ -122,6 +139,7 @@ async def start_wslearn_chatroom(mode: str) -> Started:
 START = {
     "websockets": start_websockets,
     "wslearn": start_wslearn,
+    "wslearn-demo": start_wslearn_demo,
     "wslearn-chatroom": start_wslearn_chatroom,
     "wsproto": start_wsproto,
 }

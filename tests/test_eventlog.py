@@ -214,3 +214,37 @@ def test_record_http_never_stores_credentials() -> None:
     assert "SECRET" not in event.preview and "SECRET" not in str(event)
     assert event.preview == "GET /?token=[redacted] HTTP/1.1"
     assert event.length == len(raw)
+
+
+def test_keep_frame_formats_later_what_record_frame_formats_at_once() -> None:
+    # keep_frame is the server's cheap path: the same events, formatted when read.
+    frames = [
+        Frame(Opcode.TEXT, b"hello"),
+        Frame(Opcode.TEXT, "é✓ ".encode() * 100, fin=False),  # a long text, cut in the preview
+        Frame(Opcode.PING, b"ping"),
+        Frame(Opcode.CONTINUATION, b"more", fin=False),
+        Frame(Opcode.CONTINUATION, b"end"),
+        Frame(Opcode.BINARY, bytes(range(200)), masking_key=b"abcd"),
+        Frame(Opcode.BINARY, b"\xff\xfe", fin=False),
+        Frame(Opcode.CONTINUATION, b"\x00\x01"),
+        Frame(Opcode.CLOSE, Close(1001, "bye").serialize()),
+        Frame(Opcode.CLOSE, b"\x03"),  # malformed: shown as bytes
+    ]
+    plain, lazy = EventLog(), EventLog()
+    for number, frame in enumerate(frames):
+        raw = serialize_frame(frame)
+        plain.record_frame(1, "in", frame, raw)
+        lazy.keep_frame(1, "in", frame, raw)
+        if number == 4:
+            assert [e.preview for e in lazy.events()] == [e.preview for e in plain.events()]
+    strip_time = [(e.opcode, e.length, e.masked, e.preview, e.raw, e.fin) for e in plain.events()]
+    assert [(e.opcode, e.length, e.masked, e.preview, e.raw, e.fin) for e in lazy.events()] == strip_time
+    assert lazy.events() == lazy.events()  # formatted once, then kept
+
+
+def test_keep_frame_tells_subscribers_at_once() -> None:
+    log = EventLog()
+    seen: list[LogEvent] = []
+    log.subscribe(seen.append)
+    log.keep_frame(2, "out", Frame(Opcode.TEXT, b"hi"), b"\x81\x02hi")
+    assert [(e.conn_id, e.direction, e.preview, e.raw) for e in seen] == [(2, "out", "'hi'", b"\x81\x02hi")]

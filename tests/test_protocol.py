@@ -7,6 +7,7 @@ Misbehaving peers are played by hand-made frames (``serialize_frame`` does not v
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -18,6 +19,7 @@ from wslearn.assembler import Message
 from wslearn.errors import ConnectionClosed
 from wslearn.frames import Close, Frame, Opcode, parse_frame, serialize_frame
 from wslearn.protocol import (
+    TABLE,
     TRANSITIONS,
     CloseReceived,
     ConnectionFailed,
@@ -31,6 +33,8 @@ from wslearn.protocol import (
     ResponseReceived,
     Role,
     State,
+    Trigger,
+    diagram,
 )
 
 KEY = b"\x01\x02\x03\x04"
@@ -1078,3 +1082,50 @@ def test_repr_shows_role_and_state() -> None:
     client, server = connect()
     assert "client" in repr(client) and "OPEN" in repr(client)
     assert "server" in repr(server) and "CONNECTING" in repr(Protocol(Role.SERVER))
+
+
+def test_the_diagram_in_the_docstring_is_printed_from_the_table() -> None:
+    import wslearn.protocol
+
+    # The docstring shows it as a literal block, indented four spaces.
+    assert textwrap.indent(diagram(), "    ") in (wslearn.protocol.__doc__ or "")
+    for state in State:
+        assert state.name in diagram()
+    for trigger in Trigger:
+        assert trigger.value in diagram()
+
+
+def test_transitions_are_the_edges_of_the_table_that_move() -> None:
+    assert set(TRANSITIONS.items()) <= set(TABLE.items())
+    assert all(state is not target for (state, _), target in TRANSITIONS.items())
+    assert {(state, trigger) for (state, trigger), target in TABLE.items() if state is target} == {
+        (State.CONNECTING, Trigger.REQUEST_SENT),
+        (State.OPEN, Trigger.MESSAGE_SENT),
+        (State.OPEN, Trigger.CONTROL_SENT),
+    }
+
+
+def test_a_move_the_table_does_not_allow_is_refused_readably() -> None:
+    client, _ = connect()
+    with pytest.raises(
+        RuntimeError, match=r"request sent is not allowed in state OPEN \(allowed: .*close sent"
+    ):
+        client.connect("example.com")
+    client.send_close()
+    assert client.state is State.CLOSING
+    with pytest.raises(ConnectionClosed, match="close sent is not allowed"):
+        client.send_close()  # our Close is already on its way (§5.5.1: one Close each)
+    with pytest.raises(ConnectionClosed, match="message sent is not allowed"):
+        client.send_text("too late")
+    assert client.data_to_send().count(b"\x88") == 1
+
+
+def test_sending_after_the_end_raises_how_it_ended() -> None:
+    client, server = connect()
+    client.send_close(1001, "bye")
+    pump(client, server)
+    pump(server, client)
+    assert client.state is State.CLOSED
+    with pytest.raises(ConnectionClosed) as raised:
+        client.send_ping()
+    assert raised.value is client.closed and raised.value.code == 1001

@@ -31,12 +31,10 @@ import time as _time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, cast
 
 from wslearn import handshake
-
-if TYPE_CHECKING:
-    from wslearn.frames import Frame
+from wslearn.frames import Frame, Opcode
 
 __all__ = [
     "REDACTED",
@@ -111,7 +109,9 @@ class EventLog:
     """
 
     def __init__(self, maxlen: int = 2000) -> None:
-        self._events: deque[LogEvent] = deque(maxlen=maxlen)
+        # keep_frame() stores a _FrameRecord (cheap to keep), formatted into a LogEvent
+        # when someone reads it: a busy server records far more than anyone reads.
+        self._events: deque[LogEvent | _FrameRecord] = deque(maxlen=maxlen)
         self._subscribers: list[Callable[[LogEvent], object]] = []
         self._lock = threading.Lock()
         # (connection, direction) -> is the fragmented message in progress text?
@@ -175,11 +175,36 @@ class EventLog:
             fin=frame.fin,
         )
 
+    def keep_frame(self, conn_id: int, direction: Direction, frame: Frame, raw: bytes) -> None:
+        """Like :meth:`record_frame`, for the hot path of a server: keep only what is cheap
+        to keep now (the frame, cut to the head of its payload, and the head of its raw
+        bytes); the preview is written when the event is read, or at once if someone
+        subscribed. A test keeps the two paths equal."""
+        if frame.fin and frame.opcode is not Opcode.CONTINUATION and not self._fragmented:
+            text = None  # a whole message or a control frame: its opcode says what it is
+        else:
+            text = self._continues_text(conn_id, direction, frame)
+        length = len(frame.payload)
+        if length > _PREVIEW_BYTES:  # never hold a big payload: the preview needs its head
+            frame = Frame(
+                frame.opcode, frame.payload[:_PREVIEW_BYTES], frame.fin, masking_key=frame.masking_key
+            )
+        record: _FrameRecord = (_time.time(), conn_id, direction, frame, length, raw[:MAX_RAW], text)
+        with self._lock:
+            self._events.append(record)
+            if not self._subscribers:
+                return
+            subscribers = list(self._subscribers)
+        event = _format_frame(record)
+        for callback in subscribers:
+            try:
+                callback(event)
+            except Exception:
+                logger.exception("event log subscriber %r failed", callback)
+
     def _continues_text(self, conn_id: int, direction: Direction, frame: Frame) -> bool | None:
         """Is this data frame part of a text message? A CONTINUATION frame does not say:
         the first frame of its message did (RFC 6455 §5.4). ``None``: not known."""
-        from wslearn.frames import Opcode
-
         if frame.opcode.is_control:
             return None
         key = (conn_id, direction)
@@ -217,7 +242,11 @@ class EventLog:
     def events(self, conn_id: int | None = None) -> list[LogEvent]:
         """A copy of the stored events, oldest first; only connection ``conn_id``'s if given."""
         with self._lock:
-            events = list(self._events)
+            if any(type(event) is tuple for event in self._events):
+                formatted = [_format_frame(e) if type(e) is tuple else e for e in self._events]
+                self._events.clear()  # keep them formatted: each frame is formatted once
+                self._events.extend(formatted)
+            events = cast(list[LogEvent], list(self._events))
         return events if conn_id is None else [event for event in events if event.conn_id == conn_id]
 
     def connection_with_key(self, key: str) -> int | None:
@@ -241,6 +270,35 @@ class EventLog:
     def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         """See :func:`redact_headers`."""
         return redact_headers(headers)
+
+
+# Enough of a payload for any preview: PREVIEW_CHARS characters of up to 4 bytes, and
+# one byte more to tell that the payload goes on ("…").
+_PREVIEW_BYTES = 4 * PREVIEW_CHARS + 1
+
+
+# A frame as EventLog.keep_frame keeps it until someone reads it: (time, connection id,
+# direction, the frame with at most _PREVIEW_BYTES of payload, the payload's real length,
+# the head of the raw bytes, does it continue a text message). A plain tuple: the cheapest
+# thing Python builds.
+_FrameRecord = tuple[float, int, Direction, "Frame", int, bytes, "bool | None"]
+
+
+def _format_frame(record: _FrameRecord) -> LogEvent:
+    """The LogEvent record_frame would have stored for this frame."""
+    time, conn_id, direction, frame, length, raw, text = record
+    return LogEvent(
+        time=time,
+        conn_id=conn_id,
+        direction=direction,
+        kind="frame",
+        opcode=frame.opcode.name,
+        length=length,
+        masked=frame.masking_key is not None,
+        preview=frame_preview(frame, text),
+        raw=bytes(raw),
+        fin=frame.fin,
+    )
 
 
 def redact_target(target: str) -> str:
@@ -320,7 +378,7 @@ def frame_preview(frame: Frame, text: bool | None = None) -> str:
     binary one); when it is not known, the bytes decide.
     """
     from wslearn.explain import text_preview
-    from wslearn.frames import Close, Opcode
+    from wslearn.frames import Close
 
     payload = frame.payload
     if frame.opcode is Opcode.CLOSE:

@@ -14,19 +14,28 @@ a test) moves bytes in and out:
 4. the bytes to write to the network come out of :meth:`Protocol.data_to_send`, and
    :meth:`Protocol.close_transport` says when to close the TCP connection.
 
-The state only moves along the edges of :data:`TRANSITIONS`::
+What may happen in each state, and where the state goes, is one table, :data:`TABLE`
+(:data:`TRANSITIONS` is its part that changes the state). This diagram is printed from it
+by :func:`diagram` (a test keeps the two equal)::
 
-                 handshake accepted               close sent, close received
-    CONNECTING ───────────────────▶ OPEN ─────────────────────────────────▶ CLOSING
-        │                             │                                        │
-        │ handshake failed,           │ fail, eof               close sent,    │
-        │ fail, eof                   │                         close received,│
-        │                             ▼                         fail, eof      │
-        └──────────────────────────▶ CLOSED ◀──────────────────────────────────┘
+    CONNECTING
+        request sent                           ──▶ CONNECTING
+        handshake accepted                     ──▶ OPEN
+        handshake failed, fail, eof            ──▶ CLOSED
+    OPEN
+        message sent, control sent             ──▶ OPEN
+        close sent                             ──▶ CLOSING
+        close received, fail, eof              ──▶ CLOSED
+    CLOSING
+        close received, fail, eof              ──▶ CLOSED
+    CLOSED
+        (the end: nothing happens any more)
 
 When the peer starts the closing handshake we answer at once with our own Close frame
-(echoing its code and reason, RFC 6455 §5.5.1), so its ``close received`` and our
-``close sent`` follow each other: OPEN → CLOSING → CLOSED in one call.
+(echoing its code and reason, RFC 6455 §5.5.1), so ``close received`` in OPEN goes
+straight to CLOSED, and CLOSING always means "our Close is sent, we wait for theirs".
+Anything the table does not list is refused with an error that says what the state
+allows (:meth:`Protocol._transition`).
 
 A peer that breaks a rule may have sent whole, valid messages just before, in the same
 read. They are delivered first: ``events_received()`` returns them while the failure
@@ -71,6 +80,7 @@ from .handshake import (
 )
 
 __all__ = [
+    "TABLE",
     "TRANSITIONS",
     "CloseReceived",
     "ConnectionFailed",
@@ -86,6 +96,8 @@ __all__ = [
     "ResponseReceived",
     "Role",
     "State",
+    "Trigger",
+    "diagram",
 ]
 
 
@@ -103,22 +115,60 @@ class State(enum.Enum):
     CLOSED = "CLOSED"  # both Close frames exchanged, or the connection failed
 
 
-S = State
-# (state, what happened) -> next state. Anything not in this table cannot happen.
-TRANSITIONS: dict[tuple[State, str], State] = {
-    (S.CONNECTING, "handshake accepted"): S.OPEN,
-    (S.CONNECTING, "handshake failed"): S.CLOSED,
-    (S.CONNECTING, "fail"): S.CLOSED,
-    (S.CONNECTING, "eof"): S.CLOSED,
-    (S.OPEN, "close sent"): S.CLOSING,
-    (S.OPEN, "close received"): S.CLOSING,
-    (S.OPEN, "fail"): S.CLOSED,
-    (S.OPEN, "eof"): S.CLOSED,
-    (S.CLOSING, "close sent"): S.CLOSED,
-    (S.CLOSING, "close received"): S.CLOSED,
-    (S.CLOSING, "fail"): S.CLOSED,
-    (S.CLOSING, "eof"): S.CLOSED,
+class Trigger(enum.Enum):
+    """What happens to a connection: the application acts, or bytes arrive."""
+
+    REQUEST_SENT = "request sent"  # client: connect() queued the upgrade request
+    HANDSHAKE_ACCEPTED = "handshake accepted"
+    HANDSHAKE_FAILED = "handshake failed"
+    MESSAGE_SENT = "message sent"  # a data frame: text, binary or continuation
+    CONTROL_SENT = "control sent"  # a Ping or Pong the application sends
+    CLOSE_SENT = "close sent"
+    CLOSE_RECEIVED = "close received"
+    FAIL = "fail"  # _Fail the WebSocket Connection_ (§7.1.7)
+    EOF = "eof"  # the TCP connection ended
+
+
+S, T = State, Trigger
+# (state, what happened) -> next state. What is not in this table is not allowed.
+TABLE: dict[tuple[State, Trigger], State] = {
+    (S.CONNECTING, T.REQUEST_SENT): S.CONNECTING,
+    (S.CONNECTING, T.HANDSHAKE_ACCEPTED): S.OPEN,
+    (S.CONNECTING, T.HANDSHAKE_FAILED): S.CLOSED,
+    (S.CONNECTING, T.FAIL): S.CLOSED,
+    (S.CONNECTING, T.EOF): S.CLOSED,
+    (S.OPEN, T.MESSAGE_SENT): S.OPEN,
+    (S.OPEN, T.CONTROL_SENT): S.OPEN,
+    (S.OPEN, T.CLOSE_SENT): S.CLOSING,
+    (S.OPEN, T.CLOSE_RECEIVED): S.CLOSED,  # answered at once with our Close (§5.5.1)
+    (S.OPEN, T.FAIL): S.CLOSED,
+    (S.OPEN, T.EOF): S.CLOSED,
+    (S.CLOSING, T.CLOSE_RECEIVED): S.CLOSED,
+    (S.CLOSING, T.FAIL): S.CLOSED,
+    (S.CLOSING, T.EOF): S.CLOSED,
 }
+# The edges that move the state somewhere else.
+TRANSITIONS: dict[tuple[State, Trigger], State] = {
+    (state, trigger): target for (state, trigger), target in TABLE.items() if target is not state
+}
+# Sending after the end raises ConnectionClosed, like writing to a closed socket.
+_SENDING = frozenset({T.MESSAGE_SENT, T.CONTROL_SENT, T.CLOSE_SENT})
+
+
+def diagram() -> str:
+    """The table as text: for each state, the triggers grouped by where they lead."""
+    lines = []
+    for state in State:
+        lines.append(state.name)
+        targets: dict[State, list[str]] = {}
+        for (source, trigger), target in TABLE.items():
+            if source is state:
+                targets.setdefault(target, []).append(trigger.value)
+        for target, triggers in targets.items():
+            lines.append(f"    {', '.join(triggers):<38} ──▶ {target.name}")
+        if not targets:
+            lines.append("    (the end: nothing happens any more)")
+    return "\n".join(lines)
 
 
 # --- Events: what the received bytes meant ------------------------------------------
@@ -231,7 +281,6 @@ class Protocol:
         self._outgoing: list[bytes] = []
         self._assembler = Assembler(max_message_size)
         self._sending_fragments = False
-        self._closed_by: Closer = "nobody"
         self._deferred_error: ProtocolError | None = None  # see failure_pending
         self._partial_checked = 0  # payload bytes of an incomplete text frame already checked
         self._peer_masks = role is Role.SERVER  # §5.1: clients mask, servers do not
@@ -267,9 +316,8 @@ class Protocol:
         if self._deferred_error is not None:
             self._fail_now()  # the peer is gone; what it broke still says why it ended
             return
-        self._transition("eof")
         self._events.append(ConnectionLost())
-        self._finish(CloseCode.ABNORMAL_CLOSURE, "", "nobody")
+        self._transition(T.EOF, ending=(CloseCode.ABNORMAL_CLOSURE, "", "nobody"))
 
     def events_received(self) -> list[Event]:
         """What happened since the last call, oldest first.
@@ -322,7 +370,8 @@ class Protocol:
         extra_headers: Sequence[tuple[str, str]] = (),
     ) -> Request:
         """Client: queue the upgrade request (RFC 6455 §4.1)."""
-        self._require(Role.CLIENT, "connect")
+        self._require_role(Role.CLIENT, "connect")
+        self._transition(T.REQUEST_SENT)
         self._key = generate_key()
         self.request = build_request(
             host,
@@ -339,7 +388,8 @@ class Protocol:
         self, *, subprotocol: object = _AUTO, extra_headers: Sequence[tuple[str, str]] = ()
     ) -> Response:
         """Server: answer the request with 101 Switching Protocols (RFC 6455 §4.2.2)."""
-        self._require(Role.SERVER, "accept")
+        self._require_role(Role.SERVER, "accept")
+        self._check(T.HANDSHAKE_ACCEPTED)
         if self.request is None:
             raise RuntimeError("accept() needs a RequestReceived event first")
         if subprotocol is _AUTO:
@@ -350,20 +400,22 @@ class Protocol:
             self.request, subprotocol=subprotocol, extra_headers=extra_headers
         )
         self._outgoing.append(self.response.serialize())
-        self._transition("handshake accepted")
+        self._transition(T.HANDSHAKE_ACCEPTED)
         self._receive_frames()  # a client may not wait for our answer to send frames
         return self.response
 
     def reject(self, status: int, reason: str, headers: Sequence[tuple[str, str]] = ()) -> Response:
         """Server: refuse the upgrade with an HTTP error whose body says why."""
-        self._require(Role.SERVER, "reject")
+        self._require_role(Role.SERVER, "reject")
+        self._check(T.HANDSHAKE_FAILED)
         return self._reject(HandshakeError(status, reason, tuple(headers)))
 
     def _reject(self, error: HandshakeError) -> Response:
         self.response = build_error_response(error)
         self._outgoing.append(self.response.serialize())
-        self._transition("handshake failed")
-        self._finish(CloseCode.ABNORMAL_CLOSURE, f"handshake rejected: {error}", "local")
+        self._transition(
+            T.HANDSHAKE_FAILED, ending=(CloseCode.ABNORMAL_CLOSURE, f"handshake rejected: {error}", "local")
+        )
         return self.response
 
     def _receive_handshake(self) -> None:
@@ -403,11 +455,11 @@ class Protocol:
             self.response = response
             self.subprotocol = check_response(response, key=self._key, subprotocols=self.subprotocols)
         except HandshakeError as error:
-            self._transition("handshake failed")
             self._events.append(HandshakeFailed(error))
-            self._finish(CloseCode.ABNORMAL_CLOSURE, f"handshake failed: {error}", "local")
+            reason = f"handshake failed: {error}"
+            self._transition(T.HANDSHAKE_FAILED, ending=(CloseCode.ABNORMAL_CLOSURE, reason, "local"))
             return
-        self._transition("handshake accepted")
+        self._transition(T.HANDSHAKE_ACCEPTED)
         self._events.append(ResponseReceived(response, self.subprotocol))
         self._receive_frames()  # the server may send frames right behind its 101
 
@@ -512,17 +564,14 @@ class Protocol:
     def _receive_close(self, frame: Frame) -> None:
         close = Close.parse(frame.payload)
         self._events.append(CloseReceived(close.code, close.reason))
+        by: Closer = "local"  # in CLOSING this is the answer to our Close frame
         if self.state is State.OPEN:
             # The peer started closing. §5.5.1: answer with a Close frame, "typically
             # echoing the status code it received"; we echo its reason too.
-            self._transition("close received")
-            self._closed_by = "remote"
+            by = "remote"
             echo = b"" if close.code == CloseCode.NO_STATUS_RCVD else close.serialize()
             self._send_frame(Opcode.CLOSE, echo)
-            self._transition("close sent")
-        else:
-            self._transition("close received")  # the answer to our Close frame
-        self._finish(close.code, close.reason, self._closed_by)
+        self._transition(T.CLOSE_RECEIVED, ending=(close.code, close.reason, by))
 
     # --- Sending (RFC 6455 §5.4–§5.6) ------------------------------------------------
 
@@ -547,10 +596,8 @@ class Protocol:
     def send_close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Start the closing handshake (RFC 6455 §7.1.2); the state becomes CLOSING."""
         payload = Close(code, reason).serialize()  # ValueError for codes not allowed
-        self._require_open()
-        self._closed_by = "local"
+        self._transition(T.CLOSE_SENT)
         self._send_frame(Opcode.CLOSE, payload)
-        self._transition("close sent")
 
     def fail(self, code: int, reason: str) -> None:
         """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): send a Close frame if we
@@ -560,9 +607,8 @@ class Protocol:
         self._deferred_error = None  # this failure is the one that counts
         if self.state is State.OPEN and code not in (1005, 1006, 1015):
             self._send_frame(Opcode.CLOSE, Close(code, _shorten(reason)).serialize())
-        self._transition("fail")
         self._events.append(ConnectionFailed(code, reason))
-        self._finish(code, reason, "local")
+        self._transition(T.FAIL, ending=(code, reason, "local"))
 
     def _fail_now(self) -> None:
         """Fail for the protocol error held back by failure_pending."""
@@ -571,7 +617,7 @@ class Protocol:
         self.fail(error.close_code, error.reason)
 
     def _send_data(self, opcode: Opcode, payload: bytes, fin: bool) -> None:
-        self._require_open()
+        self._transition(T.MESSAGE_SENT)
         continuing = opcode is Opcode.CONTINUATION
         if continuing != self._sending_fragments:
             raise RuntimeError(
@@ -585,7 +631,7 @@ class Protocol:
     def _send_control(self, opcode: Opcode, payload: bytes) -> None:
         if len(payload) > MAX_CONTROL_PAYLOAD:
             raise ValueError(f"a {opcode.name} payload is at most 125 bytes, got {len(payload)} (§5.5)")
-        self._require_open()
+        self._transition(T.CONTROL_SENT)
         self._send_frame(opcode, bytes(payload))
 
     def _send_frame(self, opcode: Opcode, payload: bytes, fin: bool = True) -> None:
@@ -599,25 +645,34 @@ class Protocol:
 
     # --- Bookkeeping -----------------------------------------------------------------
 
-    def _transition(self, trigger: str) -> None:
-        self.state = TRANSITIONS[(self.state, trigger)]
+    def _transition(self, trigger: Trigger, *, ending: tuple[int, str, Closer] | None = None) -> None:
+        """Move along the table, or refuse what it does not allow.
 
-    def _finish(self, code: int, reason: str, by: Closer) -> None:
-        """The connection just reached CLOSED: remember how it ended."""
-        self.closed = ConnectionClosed(code, reason, by)
+        Reaching CLOSED needs ``ending``: the close code, the reason and who closed,
+        kept as :attr:`closed` (what ``ConnectionClosed`` will say from then on).
+        """
+        target = self._check(trigger)
+        if target is State.CLOSED:
+            assert ending is not None, f"{trigger.value} ends the connection: say how"
+            self.closed = ConnectionClosed(*ending)
+        self.state = target
 
-    def _require(self, role: Role, method: str) -> None:
+    def _check(self, trigger: Trigger) -> State:
+        """Where ``trigger`` leads from the current state; an error if the table has no such move."""
+        target = TABLE.get((self.state, trigger))
+        if target is not None:
+            return target
+        if trigger in _SENDING:
+            if self.closed is not None:
+                raise self.closed
+            reason = f"cannot send in state {self.state.name} ({trigger.value} is not allowed)"
+            raise ConnectionClosed(CloseCode.ABNORMAL_CLOSURE, reason, "local")
+        allowed = ", ".join(t.value for (state, t) in TABLE if state is self.state) or "nothing"
+        raise RuntimeError(f"{trigger.value} is not allowed in state {self.state.name} (allowed: {allowed})")
+
+    def _require_role(self, role: Role, method: str) -> None:
         if self.role is not role:
             raise RuntimeError(f"{method}() is for the {role.value} side")
-        if self.state is not State.CONNECTING:
-            raise RuntimeError(f"{method}() is part of the opening handshake; the state is {self.state.name}")
-
-    def _require_open(self) -> None:
-        if self.state is State.OPEN:
-            return
-        if self.closed is not None:
-            raise self.closed
-        raise ConnectionClosed(CloseCode.ABNORMAL_CLOSURE, f"cannot send in state {self.state.name}", "local")
 
 
 def _shorten(reason: str) -> str:

@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -114,8 +115,11 @@ def frame_tracer(
     """
     if event_log is None:
         return None
+    if not secret_first_message:
+        # Every frame goes straight to the log (partial: no Python function of ours between).
+        return cast(Trace, functools.partial(event_log.keep_frame, conn_id))
     log = event_log
-    secret = secret_first_message  # still inside the first message received?
+    secret: bool = True  # still inside the first message received?
 
     def trace(direction: str, frame: Frame, raw: bytes) -> None:
         nonlocal secret
@@ -133,7 +137,7 @@ def frame_tracer(
                 raw=header,
             )
             return
-        log.record_frame(conn_id, cast(Direction, direction), frame, raw)
+        log.keep_frame(conn_id, cast(Direction, direction), frame, raw)
 
     return trace
 
