@@ -9,6 +9,7 @@ keeps the whole test near a minute.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -37,12 +38,16 @@ QUIZ_CALL = re.compile(r"""grade_quiz\("([^"]+)", (\w+), points_each=([\d.]+)"""
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # nbgrader runs the `alembic` command of its environment: find it even when that
+    # environment is not activated (its scripts live beside this Python).
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     done = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args, "--force"],
         cwd=course,
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, "PATH": path},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
