@@ -132,6 +132,7 @@ class Lab:
     token: str
     root: Path
     process: subprocess.Popen[bytes]
+    log: Path  # the Jupyter server's output, kernels' stderr included
 
     def open_url(self, path: str) -> str:
         return f"{self.url}{path}?token={self.token}"
@@ -186,7 +187,7 @@ def start_lab(repo: Path, venv: Path, home: Path, log: Path) -> Lab:
     except BaseException:
         stop_process_tree(process)
         raise
-    return Lab(url, token, repo, process)
+    return Lab(url, token, repo, process, log)
 
 
 def wait_for_server_url(runtime: Path, process: subprocess.Popen[bytes], log: Path) -> str:
@@ -350,6 +351,35 @@ def check_widgets_rendered(page: Any, saved: dict[str, Any]) -> None:
             .filter(node => node.querySelector('.jupyter-widgets') !== null).length"""
     )
     assert shown == widget_outputs(saved), f"{widget_outputs(saved)} widget outputs, {shown} widgets shown"
+
+
+# The outermost wslearn widgets of the page, and the first enabled button of each.
+CLICK_EACH_WIDGET = """() => {
+  const roots = [...document.querySelectorAll('.jupyter-widgets[class*="wslearn-"]')]
+    .filter(node => node.parentElement.closest('.jupyter-widgets[class*="wslearn-"]') === null);
+  let clicked = 0;
+  for (const root of roots) {
+    const button = root.querySelector('button:not([disabled])');
+    if (button) { button.click(); clicked += 1; }
+  }
+  return clicked;
+}"""
+
+
+def drive_widgets(page: Any, lab: Lab) -> None:
+    """Click one button of every wslearn widget, as a student would, and let the kernel answer.
+
+    A widget callback that raises does not reach the notebook: ipykernel logs it to its stderr,
+    which is the Jupyter server's log. So the log must gain no traceback, and no widget may
+    fail to display afterwards.
+    """
+    before = lab.log.read_text(errors="replace").count("Traceback")
+    clicked = page.evaluate(CLICK_EACH_WIDGET)
+    if clicked:
+        page.wait_for_timeout(3000)  # the callbacks run in the kernel; some start a server
+    after = lab.log.read_text(errors="replace").count("Traceback")
+    assert after == before, "a widget's callback raised: see the Jupyter server's log"
+    assert page.get_by_text("Error displaying widget").count() == 0, "a widget broke when clicked"
 
 
 def short_name(notebook: str) -> str:
@@ -552,7 +582,10 @@ def test_notebook_in_jupyterlab(lab: Lab, browser_context: Any, notebook: str) -
             photograph_chinese_widget(page)
         if notebook in (START_HERE, ZH_START_HERE):
             check_start_here(page, browser_context, lab)
-            saved = save_and_read(page, lab.root / notebook)
+        else:
+            drive_widgets(page, lab)
+        saved = save_and_read(page, lab.root / notebook)
+        assert not errors_in(saved), "\n\n".join(errors_in(saved))
         assert lab.token not in json.dumps(saved), "the Jupyter token leaked into the notebook"
     finally:
         with contextlib.suppress(Exception):
