@@ -101,7 +101,10 @@ def test_subprotocol_and_headers_reach_the_server() -> None:
 def test_trace_shows_the_handshake_and_each_frame_as_hex() -> None:
     async def main() -> None:
         async with await serve(echo) as server:
-            cli = await start_cli(server.url.replace("//", "//ada:pw@") + "/ws?token=hidden", "--trace")
+            # secrets long enough that a random mask in a hexdump's text column cannot spell them
+            cli = await start_cli(
+                server.url.replace("//", "//ada:pw-s3cr3t-4f1c@") + "/ws?token=hidden-7a2e9b", "--trace"
+            )
             assert cli.stdin is not None
             cli.stdin.write(b"hello\n")
             assert await read_line(cli) == "< hello"
@@ -112,7 +115,7 @@ def test_trace_shows_the_handshake_and_each_frame_as_hex() -> None:
             assert "0000  81 85" in err  # client TEXT frame: FIN + opcode 1, MASK + length 5
             assert "0000  81 05 68 65 6c 6c 6f" in err  # server's answer, unmasked "hello"
             assert "0000  88 82" in err  # our Close frame (masked, 2 bytes: 1000)
-            assert "hidden" not in err and "pw" not in err
+            assert "hidden-7a2e9b" not in err and "pw-s3cr3t-4f1c" not in err
             assert "Authorization: [redacted]" in err
 
     run(main())
