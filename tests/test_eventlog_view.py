@@ -77,7 +77,7 @@ def test_a_direct_refresh_cancels_the_pending_one() -> None:
     view = EventLogView(log, refresh_every=5)
     try:
         log.record(1, "in", "frame", opcode="TEXT", preview="queued")  # starts a 5 s timer
-        timer = view._timer
+        timer = view._redraw._timer
         assert timer is not None and timer.is_alive()
         view.refresh()
         timer.join(1)

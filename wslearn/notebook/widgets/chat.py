@@ -19,7 +19,7 @@ import ipywidgets as widgets
 from wslearn.eventlog import EventLog
 from wslearn.i18n import _
 
-from .common import Views, esc
+from .common import RedrawSoon, Views, esc
 from .eventlog import events_html
 
 #: Lines kept per user in the widget, and the characters shown of each.
@@ -87,8 +87,7 @@ class ChatWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
         ChatWidget._live[url] = self
         self.url = url
         self.refresh_every = refresh_every
-        self._timer: threading.Timer | None = None
-        self._timer_lock = threading.Lock()
+        self._redraw = RedrawSoon(self.refresh, refresh_every)
         self.users = [ChatUser(url) for _ in range(users)]
         self.show_frames = widgets.Checkbox(value=False, description=_("show frames"))
         self.columns = [self._column(user) for user in self.users]
@@ -141,12 +140,7 @@ class ChatWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
 
     def _refresh_soon(self) -> None:
         """Redraw within ``refresh_every`` seconds: one redraw for a burst of messages."""
-        with self._timer_lock:
-            if self._timer is not None:
-                return
-            self._timer = threading.Timer(self.refresh_every, self.refresh)
-            self._timer.daemon = True
-            self._timer.start()
+        self._redraw.soon()
 
     def _show(self, user: ChatUser) -> None:
         _, transcript, _, frames = self.columns[self.users.index(user)]
@@ -156,16 +150,12 @@ class ChatWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
 
     def refresh(self) -> None:
         """Redraw every column now (safe from any thread)."""
-        with self._timer_lock:
-            self._timer = None
+        self._redraw.started()
         for user in self.users:
             self._show(user)
 
     def close(self) -> None:
-        with self._timer_lock:
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
+        self._redraw.cancel()
         for user in self.users:
             user.close()
         super().close()

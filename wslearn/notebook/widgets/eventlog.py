@@ -14,7 +14,7 @@ import ipywidgets as widgets
 from wslearn.eventlog import EventLog, LogEvent
 from wslearn.i18n import _
 
-from .common import Views, esc
+from .common import RedrawSoon, Views, esc
 
 
 class EventLogView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
@@ -34,9 +34,9 @@ class EventLogView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has
         self.rows = rows
         self.refresh_every = refresh_every
         self._events: deque[LogEvent] = deque(log.events()[-rows:], maxlen=rows)
-        self._lock = threading.Lock()  # guards _events and _timer
+        self._lock = threading.Lock()  # guards _events
         self._drawing = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._redraw = RedrawSoon(self.refresh, refresh_every)
         self._unsubscribe: Callable[[], None] | None = None
         self.table = widgets.HTML()
         self.clear_button = widgets.Button(description=_("clear"), tooltip="EventLog.clear()")
@@ -57,19 +57,12 @@ class EventLogView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has
         """Called by the log in the thread that recorded the event: queue a refresh."""
         with self._lock:
             self._events.append(event)
-            if self._timer is not None:
-                return  # a refresh is already on its way and will show this event too
-            self._timer = threading.Timer(self.refresh_every, self.refresh)
-            self._timer.daemon = True
-            self._timer.start()
+        self._redraw.soon()
 
     def refresh(self) -> None:
         """Redraw the table now (safe from any thread)."""
         with self._drawing:  # one redraw at a time, so an older picture never wins
-            with self._lock:
-                timer, self._timer = self._timer, None
-            if timer is not None and timer is not threading.current_thread():
-                timer.cancel()  # called directly: this redraw shows what the timer would have
+            self._redraw.started()
             self.table.value = self.html()
 
     def shown(self) -> list[LogEvent]:
@@ -95,10 +88,7 @@ class EventLogView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        with self._lock:
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
+        self._redraw.cancel()
 
     def close(self) -> None:
         self.detach()

@@ -20,7 +20,7 @@ from wslearn.demo.heartbeats import LANES, Timeline, timeline
 from wslearn.eventlog import EventLog, LogEvent
 from wslearn.i18n import _
 
-from .common import Views, esc
+from .common import RedrawSoon, Views, esc
 
 COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#d62728", "#7f7f7f")
 
@@ -35,8 +35,7 @@ class HeartbeatTimeline(Views, widgets.VBox):  # type: ignore[misc]  # ipywidget
         # None: the newest connection now, and that one for good (a later one does not take over)
         self.conn_id = conn_id if conn_id is not None else timeline(log.events()).conn_id
         self.refresh_every = refresh_every
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._redraw = RedrawSoon(self.refresh, refresh_every)
         x = bqplot.LinearScale(min=0.0)
         lanes = bqplot.OrdinalScale(domain=list(LANES))
         self.marks = [
@@ -85,17 +84,11 @@ class HeartbeatTimeline(Views, widgets.VBox):  # type: ignore[misc]  # ipywidget
 
     def _on_event(self, event: LogEvent) -> None:
         """Called in the server's thread: schedule one refresh (widget state only)."""
-        with self._lock:
-            if self._timer is not None:
-                return
-            self._timer = threading.Timer(self.refresh_every, self.refresh)
-            self._timer.daemon = True
-            self._timer.start()
+        self._redraw.soon()
 
     def refresh(self) -> None:
         """Redraw from the log now (safe from any thread)."""
-        with self._lock:
-            self._timer = None
+        self._redraw.started()
         shown = self.timeline
         for mark, lane in zip(self.marks, LANES, strict=True):
             times = shown.lanes[lane]
@@ -110,10 +103,7 @@ class HeartbeatTimeline(Views, widgets.VBox):  # type: ignore[misc]  # ipywidget
     def detach(self) -> None:
         """Stop following the log."""
         self._unsubscribe()
-        with self._lock:
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
+        self._redraw.cancel()
 
     def close(self) -> None:
         self.detach()

@@ -23,7 +23,7 @@ from wslearn.eventlog import MAX_RAW, EventLog, LogEvent
 from wslearn.explain import explain_frame
 from wslearn.i18n import N_, _
 
-from .common import Views, esc
+from .common import RedrawSoon, Views, esc
 
 __all__ = ["WireTapView", "explain_event", "row_label", "tap_rows"]
 
@@ -88,8 +88,8 @@ class WireTapView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has 
         self.list = widgets.Select(options=[], rows=rows, layout=widgets.Layout(width="100%"))
         self.detail = widgets.HTML()
         self.shown: list[LogEvent] = []
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()  # one redraw at a time
+        self._redraw = RedrawSoon(self.refresh, refresh_every)
         super().__init__([widgets.HBox([self.connection, self.opcode]), self.list, self.detail])
         self.add_class("wslearn-wiretap")
         self.connection.observe(lambda _change: self.refresh(), "value")
@@ -106,17 +106,12 @@ class WireTapView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has 
 
     def _on_event(self, event: LogEvent) -> None:
         """From the proxy's thread: schedule one refresh for a burst of events."""
-        with self._lock:
-            if self._timer is not None:
-                return
-            self._timer = threading.Timer(self.refresh_every, self.refresh)
-            self._timer.daemon = True
-            self._timer.start()
+        self._redraw.soon()
 
     def refresh(self) -> None:
         """Re-read the log and redraw the list, keeping the selected row (any thread)."""
         with self._lock:
-            self._timer = None
+            self._redraw.started()
             events = self.event_log.events()
             connections = sorted({e.conn_id for e in events if e.kind in WIRE_KINDS})
             options = [(_(ALL), EVERY_CONNECTION)] + [(f"#{c}", c) for c in connections]
@@ -144,10 +139,7 @@ class WireTapView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has 
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        with self._lock:
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
+        self._redraw.cancel()
 
     def close(self) -> None:
         self.detach()
