@@ -324,22 +324,26 @@ the same cases from a terminal. A case that hangs fails after 5 s; the whole run
             locked=True,
         ),
     ]
-    for name in names:
-        key = "grade_" + "".join(ch if ch.isalnum() else "_" for ch in name)
-        cells.append(
-            code(
-                f"# {name}: {CATEGORY_POINTS} points\n"
-                "### BEGIN HIDDEN TESTS\n"
-                f'capstones.grade_category(report, "{name}", points={CATEGORY_POINTS})\n'
-                "### END HIDDEN TESTS",
-                key,
-                grade=True,
-                locked=True,
-                points=CATEGORY_POINTS,
-            )
-        )
+    cells.extend(grading_cells(names))
     cells.insert(1, markdown(f"{points} points in all.", "points"))
     return new_notebook(cells)
+
+
+def grading_cells(categories: list[str]) -> list[NotebookNode]:
+    """One hidden, autograded cell per category of the report card, worth its points."""
+    from .build import code
+
+    cells = []
+    for name in categories:
+        key = "grade_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+        test = (
+            f"# {name}: {CATEGORY_POINTS} points\n"
+            "### BEGIN HIDDEN TESTS\n"
+            f'capstones.grade_category(report, "{name}", points={CATEGORY_POINTS})\n'
+            "### END HIDDEN TESTS"
+        )
+        cells.append(code(test, key, grade=True, locked=True, points=CATEGORY_POINTS))
+    return cells
 
 
 def write_the_client() -> NotebookNode:
@@ -380,18 +384,5 @@ whole run stops after {BUDGET:g} s."""
             locked=True,
         ),
     ]
-    for name in names:
-        key = "grade_" + "".join(ch if ch.isalnum() else "_" for ch in name)
-        cells.append(
-            code(
-                f"# {name}: {CATEGORY_POINTS} points\n"
-                "### BEGIN HIDDEN TESTS\n"
-                f'capstones.grade_category(report, "{name}", points={CATEGORY_POINTS})\n'
-                "### END HIDDEN TESTS",
-                key,
-                grade=True,
-                locked=True,
-                points=CATEGORY_POINTS,
-            )
-        )
+    cells.extend(grading_cells(names))
     return new_notebook(cells)
