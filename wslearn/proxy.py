@@ -346,7 +346,7 @@ class Proxy:
         return request, bytes(buffer[used:])
 
     async def _open_target(self, link: _Link) -> None:
-        where = f"{self.target_host}:{self.target_port}"
+        where = authority(self.target_host, self.target_port)
         try:
             async with asyncio.timeout(HANDSHAKE_TIMEOUT):
                 reader, writer = await asyncio.open_connection(self.target_host, self.target_port)
