@@ -189,3 +189,51 @@ def test_str_of_close() -> None:
     text = str(Close(1000, "bye"))
     assert text.startswith("1000 (normal closure") and text.endswith("'bye'")
     assert str(Close(1001)).startswith("1001 (going away")
+
+
+# --- CloseCode at the bottom, with the errors -----------------------------------------
+
+
+def test_close_code_lives_with_the_errors() -> None:
+    import wslearn.errors
+    import wslearn.frames
+
+    assert wslearn.errors.CloseCode is wslearn.frames.CloseCode  # one enum, two doors
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"\x83\x00", CloseCode.PROTOCOL_ERROR),  # a reserved opcode (§5.2)
+        (b"\x88\x01\x03", CloseCode.PROTOCOL_ERROR),  # a 1-byte Close payload (§5.5.1)
+        (b"\x88\x04\x03\xe8\xff\xfe", CloseCode.INVALID_FRAME_PAYLOAD_DATA),  # a reason not UTF-8
+    ],
+)
+def test_protocol_errors_carry_close_code_members(data: bytes, code: CloseCode) -> None:
+    from wslearn.frames import parse_frame
+
+    with pytest.raises(ProtocolError) as caught:
+        parsed = parse_frame(data)
+        assert parsed is not None
+        Close.parse(parsed[0].payload)
+    assert caught.value.close_code is code
+    assert str(caught.value).startswith(f"{int(code)}: ")
+
+
+def test_a_protocol_error_given_a_number_still_holds_a_member() -> None:
+    assert ProtocolError(1009, "too big").close_code is CloseCode.MESSAGE_TOO_BIG
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        ((1006,), "1006 (abnormal closure: no close frame)"),
+        ((CloseCode.ABNORMAL_CLOSURE, "", "nobody"), "1006 (abnormal closure: no close frame)"),
+        ((1000, "bye", "remote"), "1000 'bye' (closed by the peer)"),
+        ((1001, "", "local"), "1001 (closed by us)"),
+    ],
+)
+def test_connection_closed_says_what_happened(args: tuple, text: str) -> None:
+    from wslearn.errors import ConnectionClosed
+
+    assert str(ConnectionClosed(*args)) == text

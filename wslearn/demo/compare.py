@@ -43,6 +43,7 @@ from wslearn.handshake import (
     build_request,
     text_response,
 )
+from wslearn.http import authority
 from wslearn.protocol import Message, Protocol, Role, State
 
 from .routes import method_not_allowed, wants_websocket
@@ -445,7 +446,7 @@ def _poll(
     for the next poll (HTTP/1.1 persistent connections). The HTTP bytes are the same either
     way; what keeping it open saves is TCP's own handshake, which is not counted here.
     """
-    authority = f"{host}:{port}"
+    host_port = authority(host, port)
     path = PATHS[method]
     result = Measurement(method, updates, 0, 0, 0, [])
     last: int | None = None
@@ -456,7 +457,7 @@ def _poll(
             next_poll += poll_interval
         target = path if last is None else f"{path}?after={last:06d}"
         answer, sent, received = _http_exchange(
-            host, port, http_request(method, authority, target, cookie_bytes), deadline, method
+            host, port, http_request(method, host_port, target, cookie_bytes), deadline, method
         )
         arrived = time.time()
         result.sent += sent
@@ -484,7 +485,7 @@ def _sse(
     """Server-sent events: one request, then one event per update in the same response."""
     result = Measurement(method, updates, 0, 0, 1, [])
     with WireCounter(host, port, _remaining(deadline, method)) as wire:
-        wire.send(http_request(method, f"{host}:{port}", PATHS[method], cookie_bytes))
+        wire.send(http_request(method, authority(host, port), PATHS[method], cookie_bytes))
         buffer = b""
         head_done = False
         while len(result.latencies) < updates:
@@ -528,7 +529,7 @@ def _websocket(
     result = Measurement(method, updates, 0, 0, 1, [])
     protocol = Protocol(Role.CLIENT)
     headers = [*BROWSER_HEADERS, *cookie_header(cookie_bytes)]
-    protocol.connect(f"{host}:{port}", PATHS[method], extra_headers=headers)
+    protocol.connect(authority(host, port), PATHS[method], extra_headers=headers)
     with WireCounter(host, port, _remaining(deadline, method)) as wire:
         wire.send(protocol.data_to_send())
         while len(result.latencies) < updates:
@@ -596,7 +597,7 @@ def frame_headers(url: str, payload_size: int, *, timeout: float = 5.0) -> Frame
     """Send a text message of ``payload_size`` bytes to the echo route ``/ws``; count both frames."""
     host, port = _address(url)
     protocol = Protocol(Role.CLIENT)
-    protocol.connect(f"{host}:{port}", "/ws")
+    protocol.connect(authority(host, port), "/ws")
     with WireCounter(host, port, timeout) as wire:
         wire.send(protocol.data_to_send())
         while protocol.state is State.CONNECTING:

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from wslearn.http import authority
+
 Via = Literal["auto", "direct", "proxy"]
 
 #: Environment variable that forces the choice: "direct", "proxy" or "auto" (the default).
@@ -52,7 +54,7 @@ class JupyterServer:
 
 def direct_url(port: int, path: str = "/", *, host: str = "127.0.0.1") -> str:
     """The URL of the server itself: what the kernel uses, and a browser on this machine."""
-    return f"http://{host}:{port}{_absolute(path)}"
+    return f"http://{authority(host, port)}{_absolute(path)}"
 
 
 def proxy_path(port: int, path: str = "/", *, base_url: str = "/") -> str:
@@ -169,8 +171,8 @@ def jupyter_hosts(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
         urls.append(info["url"])
     names = []
     for url in urls:
-        authority = url.split("://", 1)[-1].split("/", 1)[0]
-        name = host_name(authority) if authority else None
+        netloc = url.split("://", 1)[-1].split("/", 1)[0]
+        name = host_name(netloc) if netloc else None
         if name is not None and not is_loopback(name) and name not in names:
             names.append(name)
     if not names and environ.get("JUPYTERHUB_SERVICE_PREFIX"):
