@@ -64,10 +64,16 @@ def survives_a_bad_upgrade(module: str) -> str:
     process = seed(module)
     _exchange(process, lambda host: break_request("drop Upgrade", host))
     if process.wait(0.3) is not None:
-        return f"the process ended with exit status {process.returncode}"
+        return f"the process ended with exit status {process.returncode}{_last_words(process)}"
     with SyncClient(f"ws://127.0.0.1:{process.port}/ws", open_timeout=5) as ws:
         ws.send(HELLO)
         return f"echoed {ws.recv(timeout=5)!r}"
+
+
+def _last_words(process: SeedProcess) -> str:
+    """The last line the ended process wrote to stderr (its log.Fatal, or a traceback's end)."""
+    lines = process.stderr.strip().splitlines()
+    return f" ({lines[-1].strip()})" if lines else ""
 
 
 def foreign_origin_refused(module: str) -> str:
