@@ -30,7 +30,7 @@ import pytest
 
 from wslearn.aio import WebSocket, serve
 from wslearn.conformance.model import Options
-from wslearn.conformance.peer import Closed, Tester
+from wslearn.conformance.server.peer import Closed, Tester
 from wslearn.conformance.wire import (
     BINARY,
     CONTINUATION,
