@@ -28,6 +28,7 @@ import aiohttp
 import pytest
 import trustme
 from browser_support import CHROMIUM, CHROMIUM_ARGS, require
+from conftest import echo
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 
@@ -126,11 +127,6 @@ def test_client_answers_the_messages_before_a_violation_then_fails() -> None:
 # --- Never lose the close code --------------------------------------------------------------
 
 LIMIT = 2**20  # the server's max_message_size
-
-
-async def echo(ws: WebSocket) -> None:
-    async for message in ws:
-        await ws.send(message)
 
 
 @pytest.fixture(scope="module")
