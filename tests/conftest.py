@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
+
+import pytest
+from browser_support import chromium
 
 os.environ.setdefault("WSLEARN_LANG", "en")
 
@@ -34,3 +37,10 @@ async def echo(ws: Any) -> None:
     """The echo handler: every message goes back as it came (wslearn's or websockets' ``ws``)."""
     async for message in ws:
         await ws.send(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the tests of a module (see ``browser_support.chromium``)."""
+    with chromium() as launched:
+        yield launched
