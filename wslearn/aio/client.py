@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
+from wslearn.assembler import DEFAULT_MAX_SIZE
 from wslearn.errors import HandshakeError
 from wslearn.eventlog import Direction, EventLog
 from wslearn.protocol import Event, HandshakeFailed, Protocol, ResponseReceived, Role
@@ -88,7 +89,7 @@ def connect(
     ssl: ssl_module.SSLContext | None = None,
     ping_interval: float | None = None,
     ping_timeout: float | None = None,
-    max_message_size: int | None = 2**20,
+    max_message_size: int | None = DEFAULT_MAX_SIZE,
     max_queue: int = 64,
     open_timeout: float = 10,
     close_timeout: float = 5,

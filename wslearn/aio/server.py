@@ -48,6 +48,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass
 from typing import Any
 
+from wslearn.assembler import DEFAULT_MAX_SIZE
 from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.eventlog import Direction, EventLog
 from wslearn.frames import CloseCode
@@ -85,7 +86,7 @@ class ServerSettings:
     process_request: ProcessRequest | None = None
     ping_interval: float | None = 20
     ping_timeout: float | None = 20
-    max_message_size: int | None = 2**20
+    max_message_size: int | None = DEFAULT_MAX_SIZE
     max_queue: int = 64
     event_log: EventLog | None = None
     handshake_timeout: float = 10
@@ -105,7 +106,7 @@ async def serve(
     process_request: ProcessRequest | None = None,
     ping_interval: float | None = 20,
     ping_timeout: float | None = 20,
-    max_message_size: int | None = 2**20,
+    max_message_size: int | None = DEFAULT_MAX_SIZE,
     max_queue: int = 64,
     ssl: ssl_module.SSLContext | None = None,
     event_log: EventLog | None = None,
