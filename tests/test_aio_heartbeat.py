@@ -11,6 +11,7 @@ import asyncio
 import time
 
 import pytest
+import rfc6455_vectors as rfc6455
 from conftest import run
 from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import ServerConnection
@@ -186,11 +187,11 @@ def test_silent_server_pong_check_uses_accept_key() -> None:
         port = server.sockets[0].getsockname()[1]
         async with server:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(build_request("127.0.0.1", "/", key="dGhlIHNhbXBsZSBub25jZQ==").serialize())
+            writer.write(build_request("127.0.0.1", "/", key=rfc6455.KEY).serialize())
             head = await reader.readuntil(b"\r\n\r\n")
             parsed = Response.parse(head)
             assert parsed is not None
-            assert parsed[0].headers["Sec-WebSocket-Accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+            assert parsed[0].headers["Sec-WebSocket-Accept"] == rfc6455.ACCEPT
             writer.close()
 
     run(main())

@@ -6,6 +6,7 @@ import base64
 from collections.abc import Callable
 
 import pytest
+import rfc6455_vectors as rfc6455
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,30 +31,10 @@ from wslearn.handshake import (
     select_subprotocol,
 )
 
-RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 §1.3
+RFC_KEY = rfc6455.KEY  # RFC 6455 §1.3
 SEEDS_BAD_KEY = "x4JJHMbDL22zLk1GBhXDw=="  # 23 characters, shown in two of the seed articles
-
-# RFC 6455 §1.3, the opening handshake from the client.
-RFC_REQUEST = (
-    b"GET /chat HTTP/1.1\r\n"
-    b"Host: server.example.com\r\n"
-    b"Upgrade: websocket\r\n"
-    b"Connection: Upgrade\r\n"
-    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    b"Origin: http://example.com\r\n"
-    b"Sec-WebSocket-Protocol: chat, superchat\r\n"
-    b"Sec-WebSocket-Version: 13\r\n"
-    b"\r\n"
-)
-
-RFC_RESPONSE = (
-    b"HTTP/1.1 101 Switching Protocols\r\n"
-    b"Upgrade: websocket\r\n"
-    b"Connection: Upgrade\r\n"
-    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-    b"Sec-WebSocket-Protocol: chat\r\n"
-    b"\r\n"
-)
+RFC_REQUEST = rfc6455.REQUEST  # RFC 6455 §1.3, the opening handshake from the client
+RFC_RESPONSE = rfc6455.RESPONSE
 
 # An unmasked server frame "Hi" (RFC 6455 §5.7 style) that may follow a 101 at once.
 FRAME_AFTER = b"\x81\x02Hi"
@@ -65,7 +46,7 @@ FRAME_AFTER = b"\x81\x02Hi"
 @pytest.mark.parametrize(
     ("key", "accept"),
     [
-        (RFC_KEY, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+        (RFC_KEY, rfc6455.ACCEPT),
         ("x3JJHMbDL1EzLkh9GBhXDw==", "HSmrc0sMlYUkAGmm5OPpG2HaGWk="),
         ("sN9cRrP/n9NdMgdcy2VJFQ==", "fFBooB7FAkLlXgRSz0BT3v4hq5s="),
     ],
@@ -182,7 +163,7 @@ def test_parse_rfc_request_byte_by_byte() -> None:
 
 
 def test_parse_request_leaves_trailing_bytes() -> None:
-    parsed = Request.parse(RFC_REQUEST + b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58")
+    parsed = Request.parse(RFC_REQUEST + rfc6455.MASKED_HELLO)
     assert parsed is not None
     assert parsed[1] == len(RFC_REQUEST)
 

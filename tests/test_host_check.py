@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc6455_vectors as rfc6455
 from browser_support import chromium
 
 from wslearn.aio.server import default_allowed_hosts
@@ -22,7 +23,7 @@ from wslearn.notebook import BackgroundServer, start_demo
 from wslearn.notebook.urls import jupyter_hosts
 
 TIMEOUT = 5
-KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+KEY = rfc6455.KEY
 
 
 def answer_to(port: int, host: str, path: str = "/chat", *, origin: str | None = None) -> tuple[int, str]:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
+import rfc6455_vectors as rfc6455
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -290,7 +291,7 @@ def test_client_fails_on_a_wrong_accept_key() -> None:
     answer = server.data_to_send()
     # RFC 6455 §1.3's example accept value belongs to another key.
     head, _, _ = answer.partition(b"Sec-WebSocket-Accept: ")
-    tampered = head + b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+    tampered = head + f"Sec-WebSocket-Accept: {rfc6455.ACCEPT}\r\n\r\n".encode()
     client.receive_data(tampered)
     [event] = client.events_received()
     assert isinstance(event, HandshakeFailed)
