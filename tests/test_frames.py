@@ -13,6 +13,7 @@ from typing import cast
 
 import pytest
 import rfc6455_vectors as rfc6455
+from conftest import FEEDINGS, parse_fed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -194,10 +195,13 @@ def test_masked_serialization_sends_the_masked_payload() -> None:
 
 
 def assert_protocol_error(data: bytes, close_code: int, **kwargs: int) -> ProtocolError:
-    with pytest.raises(ProtocolError) as info:
-        parse_frame(data, **kwargs)
-    assert info.value.close_code == close_code
-    assert info.value.reason, "a student needs a reason, not just a number"
+    """``data`` breaks a rule: parsing fails with ``close_code`` and a reason, whether the
+    bytes come whole, one at a time, or with more bytes behind them."""
+    for feeding in FEEDINGS:
+        with pytest.raises(ProtocolError) as info:
+            parse_fed(lambda buffer: parse_frame(buffer, **kwargs), data, feeding)
+        assert info.value.close_code == close_code, feeding
+        assert info.value.reason, "a student needs a reason, not just a number"
     return info.value
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 
 import pytest
 import rfc6455_vectors as rfc6455
+from conftest import FEEDING, parse_fed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -137,15 +137,6 @@ def test_parse_header_tokens(value: str, tokens: list[str]) -> None:
 # -- parsing requests: whole, byte by byte, with trailing bytes ----------------------------
 
 
-def feed_byte_by_byte(parse: Callable[[bytes], tuple[object, int] | None], data: bytes) -> tuple[object, int]:
-    """Parse ``data`` as if it arrived one byte at a time; only the last byte completes it."""
-    for end in range(len(data)):
-        assert parse(data[:end]) is None, f"parsed before byte {end} arrived"
-    result = parse(data)
-    assert result is not None
-    return result
-
-
 def test_parse_rfc_request_whole() -> None:
     parsed = Request.parse(RFC_REQUEST)
     assert parsed is not None
@@ -159,7 +150,13 @@ def test_parse_rfc_request_whole() -> None:
 
 def test_parse_rfc_request_byte_by_byte() -> None:
     whole = Request.parse(RFC_REQUEST)
-    assert feed_byte_by_byte(Request.parse, RFC_REQUEST) == whole
+    assert parse_fed(Request.parse, RFC_REQUEST, "byte by byte") == whole
+
+
+@FEEDING
+def test_the_rfc_handshake_parses_the_same_whatever_the_feeding(feeding: str) -> None:
+    assert parse_fed(Request.parse, RFC_REQUEST, feeding) == Request.parse(RFC_REQUEST)
+    assert parse_fed(Response.parse, RFC_RESPONSE, feeding) == Response.parse(RFC_RESPONSE)
 
 
 def test_parse_request_leaves_trailing_bytes() -> None:
@@ -263,7 +260,7 @@ def test_parse_rfc_response_whole_byte_by_byte_and_with_a_frame_behind() -> None
     assert (resp.status, resp.reason, resp.version) == (101, "Switching Protocols", "HTTP/1.1")
     assert used == len(RFC_RESPONSE)
     assert resp.serialize() == RFC_RESPONSE
-    assert feed_byte_by_byte(Response.parse, RFC_RESPONSE) == parsed
+    assert parse_fed(Response.parse, RFC_RESPONSE, "byte by byte") == parsed
     # A 101 has no body even with a Content-Length: what follows is frames.
     with_frame = Response.parse(RFC_RESPONSE + FRAME_AFTER)
     assert with_frame == (resp, len(RFC_RESPONSE))
@@ -273,7 +270,7 @@ def test_parse_rfc_response_whole_byte_by_byte_and_with_a_frame_behind() -> None
 
 def test_parse_error_response_reads_its_body() -> None:
     data = b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nnot you.\r\n"
-    resp, used = feed_byte_by_byte(Response.parse, data)  # type: ignore[misc]
+    resp, used = parse_fed(Response.parse, data, "byte by byte")  # type: ignore[misc]
     assert isinstance(resp, Response)
     assert used == len(data)
     assert resp.status == 403 and resp.body == b"not you.\r\n"
