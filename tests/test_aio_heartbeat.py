@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine
-from typing import Any
 
 import pytest
+import rfc6455_vectors as rfc6455
+from conftest import run
 from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve as ws_serve
@@ -27,10 +27,6 @@ TIMEOUT = 20
 INTERVAL = 0.3
 PONG_TIMEOUT = 0.3
 SLACK = 0.5  # scheduling, CI machines
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
 
 
 async def idle(ws: WebSocket) -> None:
@@ -191,11 +187,11 @@ def test_silent_server_pong_check_uses_accept_key() -> None:
         port = server.sockets[0].getsockname()[1]
         async with server:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(build_request("127.0.0.1", "/", key="dGhlIHNhbXBsZSBub25jZQ==").serialize())
+            writer.write(build_request("127.0.0.1", "/", key=rfc6455.KEY).serialize())
             head = await reader.readuntil(b"\r\n\r\n")
             parsed = Response.parse(head)
             assert parsed is not None
-            assert parsed[0].headers["Sec-WebSocket-Accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+            assert parsed[0].headers["Sec-WebSocket-Accept"] == rfc6455.ACCEPT
             writer.close()
 
     run(main())

@@ -7,6 +7,7 @@ below them (hex parsing, header bits, length forms) is tested directly.
 from __future__ import annotations
 
 import pytest
+import rfc6455_vectors as rfc6455
 
 from wslearn.explain import hexdump
 from wslearn.frames import Frame, Opcode, parse_frame, serialize_frame
@@ -21,7 +22,7 @@ from wslearn.notebook.widgets.inspector import (
     length_form,
 )
 
-MASKED_HELLO = bytes.fromhex("81 85 37 fa 21 3d 7f 9f 4d 51 58")  # RFC 6455 §5.7
+MASKED_HELLO = rfc6455.MASKED_HELLO  # RFC 6455 §5.7
 
 
 # --- Hex in -------------------------------------------------------------------------------------

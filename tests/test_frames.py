@@ -12,6 +12,8 @@ import sys
 from typing import cast
 
 import pytest
+import rfc6455_vectors as rfc6455
+from conftest import FEEDINGS, parse_fed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,54 +30,8 @@ from wslearn.frames import (
     serialize_frame,
 )
 
-# The masking key used by every masked example of RFC 6455 §5.7.
-RFC_KEY = bytes.fromhex("37fa213d")
-PAYLOAD_256 = bytes(range(256))
-PAYLOAD_64K = bytes(range(256)) * 256  # 65536 bytes
-
-# (name, bytes on the wire, the frame they encode), straight from RFC 6455 §5.7.
-RFC_VECTORS: list[tuple[str, bytes, Frame]] = [
-    (
-        "single-frame unmasked text 'Hello'",
-        bytes.fromhex("810548656c6c6f"),
-        Frame(Opcode.TEXT, b"Hello"),
-    ),
-    (
-        "single-frame masked text 'Hello'",
-        bytes.fromhex("818537fa213d7f9f4d5158"),
-        Frame(Opcode.TEXT, b"Hello", masking_key=RFC_KEY),
-    ),
-    (
-        "fragmented unmasked text, first fragment 'Hel'",
-        bytes.fromhex("010348656c"),
-        Frame(Opcode.TEXT, b"Hel", fin=False),
-    ),
-    (
-        "fragmented unmasked text, last fragment 'lo'",
-        bytes.fromhex("80026c6f"),
-        Frame(Opcode.CONTINUATION, b"lo"),
-    ),
-    (
-        "unmasked ping 'Hello'",
-        bytes.fromhex("890548656c6c6f"),
-        Frame(Opcode.PING, b"Hello"),
-    ),
-    (
-        "masked pong 'Hello'",
-        bytes.fromhex("8a8537fa213d7f9f4d5158"),
-        Frame(Opcode.PONG, b"Hello", masking_key=RFC_KEY),
-    ),
-    (
-        "256 bytes binary in a single unmasked frame (16-bit length)",
-        bytes.fromhex("827e0100") + PAYLOAD_256,
-        Frame(Opcode.BINARY, PAYLOAD_256),
-    ),
-    (
-        "64 KiB binary in a single unmasked frame (64-bit length)",
-        bytes.fromhex("827f0000000000010000") + PAYLOAD_64K,
-        Frame(Opcode.BINARY, PAYLOAD_64K),
-    ),
-]
+RFC_KEY = rfc6455.MASKING_KEY  # the masking key of every masked example of RFC 6455 §5.7
+RFC_VECTORS = rfc6455.FRAMES  # (name, bytes on the wire, the frame they encode)
 
 # Payload lengths at the edges of the three length forms of RFC 6455 §5.2, with the length
 # bytes the RFC prescribes (written out by hand, not computed by the code under test).
@@ -162,7 +118,7 @@ def test_the_header_is_known_before_the_payload_arrives(name: str, wire: bytes, 
 
 @pytest.mark.parametrize(("name", "wire", "frame"), ALL_VECTORS, ids=VECTOR_IDS)
 def test_parse_with_trailing_bytes(name: str, wire: bytes, frame: Frame) -> None:
-    next_frame = bytes.fromhex("810548656c6c6f")
+    next_frame = rfc6455.UNMASKED_HELLO
     data = wire + next_frame + b"\x81"  # another frame, then the start of a third one
     assert parse_frame(data) == (frame, len(wire))
     assert parse_frame(data, len(wire)) == (Frame(Opcode.TEXT, b"Hello"), len(next_frame))
@@ -239,10 +195,13 @@ def test_masked_serialization_sends_the_masked_payload() -> None:
 
 
 def assert_protocol_error(data: bytes, close_code: int, **kwargs: int) -> ProtocolError:
-    with pytest.raises(ProtocolError) as info:
-        parse_frame(data, **kwargs)
-    assert info.value.close_code == close_code
-    assert info.value.reason, "a student needs a reason, not just a number"
+    """``data`` breaks a rule: parsing fails with ``close_code`` and a reason, whether the
+    bytes come whole, one at a time, or with more bytes behind them."""
+    for feeding in FEEDINGS:
+        with pytest.raises(ProtocolError) as info:
+            parse_fed(lambda buffer: parse_frame(buffer, **kwargs), data, feeding)
+        assert info.value.close_code == close_code, feeding
+        assert info.value.reason, "a student needs a reason, not just a number"
     return info.value
 
 
@@ -291,8 +250,8 @@ def test_payload_over_max_payload_is_1009_from_the_header_alone() -> None:
 
 
 def test_payload_at_max_payload_is_fine() -> None:
-    wire = bytes.fromhex("827e0100") + PAYLOAD_256
-    assert parse_frame(wire, max_payload=256) == (Frame(Opcode.BINARY, PAYLOAD_256), len(wire))
+    wire = bytes.fromhex("827e0100") + rfc6455.PAYLOAD_256
+    assert parse_frame(wire, max_payload=256) == (Frame(Opcode.BINARY, rfc6455.PAYLOAD_256), len(wire))
     assert parse_frame(wire[:4], max_payload=256) is None
 
 
@@ -304,9 +263,9 @@ def test_huge_announced_length_without_limit_just_needs_more() -> None:
 
 
 def test_apply_mask_rfc_example() -> None:
-    assert apply_mask(b"Hello", RFC_KEY) == bytes.fromhex("7f9f4d5158")
-    assert apply_mask_loop(b"Hello", RFC_KEY) == bytes.fromhex("7f9f4d5158")
-    assert apply_mask(bytes.fromhex("7f9f4d5158"), RFC_KEY) == b"Hello"
+    assert apply_mask(b"Hello", RFC_KEY) == rfc6455.MASKED_HELLO_PAYLOAD
+    assert apply_mask_loop(b"Hello", RFC_KEY) == rfc6455.MASKED_HELLO_PAYLOAD
+    assert apply_mask(rfc6455.MASKED_HELLO_PAYLOAD, RFC_KEY) == b"Hello"
 
 
 @pytest.mark.parametrize("size", [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 1000, 4099])

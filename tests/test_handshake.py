@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 
 import pytest
+import rfc6455_vectors as rfc6455
+from conftest import FEEDING, parse_fed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,30 +32,10 @@ from wslearn.handshake import (
     select_subprotocol,
 )
 
-RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 §1.3
+RFC_KEY = rfc6455.KEY  # RFC 6455 §1.3
 SEEDS_BAD_KEY = "x4JJHMbDL22zLk1GBhXDw=="  # 23 characters, shown in two of the seed articles
-
-# RFC 6455 §1.3, the opening handshake from the client.
-RFC_REQUEST = (
-    b"GET /chat HTTP/1.1\r\n"
-    b"Host: server.example.com\r\n"
-    b"Upgrade: websocket\r\n"
-    b"Connection: Upgrade\r\n"
-    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    b"Origin: http://example.com\r\n"
-    b"Sec-WebSocket-Protocol: chat, superchat\r\n"
-    b"Sec-WebSocket-Version: 13\r\n"
-    b"\r\n"
-)
-
-RFC_RESPONSE = (
-    b"HTTP/1.1 101 Switching Protocols\r\n"
-    b"Upgrade: websocket\r\n"
-    b"Connection: Upgrade\r\n"
-    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-    b"Sec-WebSocket-Protocol: chat\r\n"
-    b"\r\n"
-)
+RFC_REQUEST = rfc6455.REQUEST  # RFC 6455 §1.3, the opening handshake from the client
+RFC_RESPONSE = rfc6455.RESPONSE
 
 # An unmasked server frame "Hi" (RFC 6455 §5.7 style) that may follow a 101 at once.
 FRAME_AFTER = b"\x81\x02Hi"
@@ -66,7 +47,7 @@ FRAME_AFTER = b"\x81\x02Hi"
 @pytest.mark.parametrize(
     ("key", "accept"),
     [
-        (RFC_KEY, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+        (RFC_KEY, rfc6455.ACCEPT),
         ("x3JJHMbDL1EzLkh9GBhXDw==", "HSmrc0sMlYUkAGmm5OPpG2HaGWk="),
         ("sN9cRrP/n9NdMgdcy2VJFQ==", "fFBooB7FAkLlXgRSz0BT3v4hq5s="),
     ],
@@ -157,15 +138,6 @@ def test_parse_header_tokens(value: str, tokens: list[str]) -> None:
 # -- parsing requests: whole, byte by byte, with trailing bytes ----------------------------
 
 
-def feed_byte_by_byte(parse: Callable[[bytes], tuple[object, int] | None], data: bytes) -> tuple[object, int]:
-    """Parse ``data`` as if it arrived one byte at a time; only the last byte completes it."""
-    for end in range(len(data)):
-        assert parse(data[:end]) is None, f"parsed before byte {end} arrived"
-    result = parse(data)
-    assert result is not None
-    return result
-
-
 def test_parse_rfc_request_whole() -> None:
     parsed = Request.parse(RFC_REQUEST)
     assert parsed is not None
@@ -179,11 +151,17 @@ def test_parse_rfc_request_whole() -> None:
 
 def test_parse_rfc_request_byte_by_byte() -> None:
     whole = Request.parse(RFC_REQUEST)
-    assert feed_byte_by_byte(Request.parse, RFC_REQUEST) == whole
+    assert parse_fed(Request.parse, RFC_REQUEST, "byte by byte") == whole
+
+
+@FEEDING
+def test_the_rfc_handshake_parses_the_same_whatever_the_feeding(feeding: str) -> None:
+    assert parse_fed(Request.parse, RFC_REQUEST, feeding) == Request.parse(RFC_REQUEST)
+    assert parse_fed(Response.parse, RFC_RESPONSE, feeding) == Response.parse(RFC_RESPONSE)
 
 
 def test_parse_request_leaves_trailing_bytes() -> None:
-    parsed = Request.parse(RFC_REQUEST + b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58")
+    parsed = Request.parse(RFC_REQUEST + rfc6455.MASKED_HELLO)
     assert parsed is not None
     assert parsed[1] == len(RFC_REQUEST)
 
@@ -283,7 +261,7 @@ def test_parse_rfc_response_whole_byte_by_byte_and_with_a_frame_behind() -> None
     assert (resp.status, resp.reason, resp.version) == (101, "Switching Protocols", "HTTP/1.1")
     assert used == len(RFC_RESPONSE)
     assert resp.serialize() == RFC_RESPONSE
-    assert feed_byte_by_byte(Response.parse, RFC_RESPONSE) == parsed
+    assert parse_fed(Response.parse, RFC_RESPONSE, "byte by byte") == parsed
     # A 101 has no body even with a Content-Length: what follows is frames.
     with_frame = Response.parse(RFC_RESPONSE + FRAME_AFTER)
     assert with_frame == (resp, len(RFC_RESPONSE))
@@ -293,7 +271,7 @@ def test_parse_rfc_response_whole_byte_by_byte_and_with_a_frame_behind() -> None
 
 def test_parse_error_response_reads_its_body() -> None:
     data = b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nnot you.\r\n"
-    resp, used = feed_byte_by_byte(Response.parse, data)  # type: ignore[misc]
+    resp, used = parse_fed(Response.parse, data, "byte by byte")  # type: ignore[misc]
     assert isinstance(resp, Response)
     assert used == len(data)
     assert resp.status == 403 and resp.body == b"not you.\r\n"

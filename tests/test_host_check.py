@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require
+import rfc6455_vectors as rfc6455
+from browser_support import chromium
 
 from wslearn.aio.server import default_allowed_hosts
 from wslearn.handshake import host_allowed, host_name, is_loopback
@@ -22,7 +23,7 @@ from wslearn.notebook import BackgroundServer, start_demo
 from wslearn.notebook.urls import jupyter_hosts
 
 TIMEOUT = 5
-KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+KEY = rfc6455.KEY
 
 
 def answer_to(port: int, host: str, path: str = "/chat", *, origin: str | None = None) -> tuple[int, str]:
@@ -154,20 +155,14 @@ def test_start_demo_allows_the_hub_name(monkeypatch: pytest.MonkeyPatch) -> None
 @pytest.fixture(scope="module")
 def rebinding_browser() -> Iterator[Any]:
     """Chromium that resolves evil.example to 127.0.0.1: what a rebinding DNS server does."""
-    require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        args = [
-            *CHROMIUM_ARGS,
-            "--host-resolver-rules=MAP evil.example 127.0.0.1",
-            # A browser without Local Network Access blocking, as in the issue's attack.
-            "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests"
-            ",PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults",
-        ]
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
-        yield chromium
-        chromium.close()
+    rebinding = "--host-resolver-rules=MAP evil.example 127.0.0.1"
+    # A browser without Local Network Access blocking, as in the issue's attack.
+    no_lna = (
+        "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests"
+        ",PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults"
+    )
+    with chromium(rebinding, no_lna) as browser:
+        yield browser
 
 
 ATTACK_PAGE = """<!doctype html><script>

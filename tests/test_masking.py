@@ -7,6 +7,7 @@ import random
 import re
 
 import pytest
+import rfc6455_vectors as rfc6455
 from websockets.speedups import apply_mask as websockets_apply_mask
 
 from wslearn.exercises import check
@@ -16,7 +17,7 @@ from wslearn.frames import apply_mask_loop
 from wslearn.notebook.widgets import Masking, MaskingView
 from wslearn.notebook.widgets.masking import COLOURS, parse_hex
 
-RFC_MASKED = bytes.fromhex("7f9f4d5158")  # RFC 6455 §5.7
+RFC_MASKED = rfc6455.MASKED_HELLO_PAYLOAD  # RFC 6455 §5.7
 
 # --- The exercise ------------------------------------------------------------------------------
 

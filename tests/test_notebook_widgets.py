@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+import rfc6455_vectors as rfc6455
 
 from wslearn.eventlog import EventLog
 from wslearn.frames import Frame, Opcode
@@ -44,8 +45,8 @@ def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 def test_starts_with_the_rfc_example() -> None:
     widget = AcceptKeyWidget()
     assert widget.key.value == RFC_EXAMPLE_KEY
-    assert widget.accept == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455 §1.3
-    assert "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in widget.steps.value
+    assert widget.accept == rfc6455.ACCEPT  # RFC 6455 §1.3
+    assert rfc6455.ACCEPT in widget.steps.value
     assert "✔ a valid key" in widget.steps.value
 
 
@@ -62,8 +63,8 @@ def test_typing_a_key_shows_every_step(key: str) -> None:
 
 
 def test_spaces_around_the_key_are_not_part_of_it() -> None:
-    widget = AcceptKeyWidget("  dGhlIHNhbXBsZSBub25jZQ==  ")
-    assert widget.accept == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    widget = AcceptKeyWidget(f"  {rfc6455.KEY}  ")
+    assert widget.accept == rfc6455.ACCEPT
 
 
 def test_random_key_button() -> None:
@@ -288,4 +289,4 @@ def test_frame_builder_bad_masking_key(typed: str, words: str) -> None:
 
 
 def test_masking_key_accepts_spaces() -> None:
-    assert masking_key("37 fa 21 3d") == bytes.fromhex("37fa213d")
+    assert masking_key("37 fa 21 3d") == rfc6455.MASKING_KEY

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
+import rfc6455_vectors as rfc6455
+from conftest import FEEDING, feed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -290,7 +292,7 @@ def test_client_fails_on_a_wrong_accept_key() -> None:
     answer = server.data_to_send()
     # RFC 6455 §1.3's example accept value belongs to another key.
     head, _, _ = answer.partition(b"Sec-WebSocket-Accept: ")
-    tampered = head + b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+    tampered = head + f"Sec-WebSocket-Accept: {rfc6455.ACCEPT}\r\n\r\n".encode()
     client.receive_data(tampered)
     [event] = client.events_received()
     assert isinstance(event, HandshakeFailed)
@@ -311,6 +313,24 @@ def test_text_and_binary_both_ways() -> None:
     server.send_binary(b"")
     pump(server, client)
     assert client.events_received() == [Message("é€😀"), Message(b"")]
+
+
+@FEEDING
+def test_the_rfc_hello_frames_arrive_whatever_the_feeding(feeding: str) -> None:
+    # RFC 6455 §5.7: the masked "Hello" goes from a client to a server, the unmasked one back.
+    # The trailing bytes are the start of the same frame again: they wait for the rest.
+    client, server = connect()
+    masked, unmasked = rfc6455.MASKED_HELLO, rfc6455.UNMASKED_HELLO
+    feed(server.receive_data, masked, feeding, trailing=masked[:4])
+    feed(client.receive_data, unmasked, feeding, trailing=unmasked[:5])
+    assert server.events_received() == [Message("Hello")]
+    assert client.events_received() == [Message("Hello")]
+    if feeding == "with trailing bytes":
+        server.receive_data(masked[4:])
+        client.receive_data(unmasked[5:])
+        assert server.events_received() == [Message("Hello")]
+        assert client.events_received() == [Message("Hello")]
+    assert (client.state, server.state) == (State.OPEN, State.OPEN)
 
 
 def test_fragmented_send() -> None:
@@ -622,70 +642,79 @@ def assert_failed(endpoint: Protocol, code: int) -> ConnectionFailed:
     return failures[0]
 
 
-def test_server_fails_on_an_unmasked_client_frame() -> None:
+@FEEDING
+def test_server_fails_on_an_unmasked_client_frame(feeding: str) -> None:
     _, server = connect()
-    server.receive_data(serialize_frame(Frame(Opcode.TEXT, b"not masked")))
+    feed(server.receive_data, serialize_frame(Frame(Opcode.TEXT, b"not masked")), feeding)
     assert_failed(server, 1002)
 
 
-def test_client_fails_on_a_masked_server_frame() -> None:
+@FEEDING
+def test_client_fails_on_a_masked_server_frame(feeding: str) -> None:
     client, _ = connect()
-    client.receive_data(serialize_frame(Frame(Opcode.TEXT, b"masked", masking_key=KEY)))
+    feed(client.receive_data, serialize_frame(Frame(Opcode.TEXT, b"masked", masking_key=KEY)), feeding)
     assert_failed(client, 1002)
 
 
 @ROLES
 @pytest.mark.parametrize("bit", ["rsv1", "rsv2", "rsv3"])
-def test_rsv_bit_without_an_extension_is_1002(role: Role, bit: str) -> None:
+@FEEDING
+def test_rsv_bit_without_an_extension_is_1002(role: Role, bit: str, feeding: str) -> None:
     endpoint, _ = pair_and(role)
-    endpoint.receive_data(from_peer(endpoint, Opcode.TEXT, b"x", **{bit: True}))
+    feed(endpoint.receive_data, from_peer(endpoint, Opcode.TEXT, b"x", **{bit: True}), feeding)
     assert_failed(endpoint, 1002)
 
 
 @ROLES
 @pytest.mark.parametrize("opcode", [3, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF])
-def test_unknown_opcode_is_1002(role: Role, opcode: int) -> None:
+@FEEDING
+def test_unknown_opcode_is_1002(role: Role, opcode: int, feeding: str) -> None:
     endpoint, _ = pair_and(role)
-    endpoint.receive_data(from_peer(endpoint, opcode, b"x"))
+    feed(endpoint.receive_data, from_peer(endpoint, opcode, b"x"), feeding)
     assert_failed(endpoint, 1002)
 
 
 @ROLES
 @pytest.mark.parametrize("opcode", [Opcode.PING, Opcode.PONG, Opcode.CLOSE])
-def test_control_frame_over_125_bytes_is_1002(role: Role, opcode: Opcode) -> None:
+@FEEDING
+def test_control_frame_over_125_bytes_is_1002(role: Role, opcode: Opcode, feeding: str) -> None:
     endpoint, _ = pair_and(role)
     payload = b"\x03\xe8" + b"x" * 124 if opcode is Opcode.CLOSE else b"x" * 126
-    endpoint.receive_data(from_peer(endpoint, opcode, payload))
+    feed(endpoint.receive_data, from_peer(endpoint, opcode, payload), feeding)
     assert_failed(endpoint, 1002)
 
 
 @ROLES
 @pytest.mark.parametrize("opcode", [Opcode.PING, Opcode.PONG, Opcode.CLOSE])
-def test_fragmented_control_frame_is_1002(role: Role, opcode: Opcode) -> None:
+@FEEDING
+def test_fragmented_control_frame_is_1002(role: Role, opcode: Opcode, feeding: str) -> None:
     endpoint, _ = pair_and(role)
-    endpoint.receive_data(from_peer(endpoint, opcode, b"", fin=False))
+    feed(endpoint.receive_data, from_peer(endpoint, opcode, b"", fin=False), feeding)
     assert_failed(endpoint, 1002)
 
 
 @ROLES
-def test_continuation_without_a_message_is_1002(role: Role) -> None:
+@FEEDING
+def test_continuation_without_a_message_is_1002(role: Role, feeding: str) -> None:
     endpoint, _ = pair_and(role)
-    endpoint.receive_data(from_peer(endpoint, Opcode.CONTINUATION, b"x"))
+    feed(endpoint.receive_data, from_peer(endpoint, Opcode.CONTINUATION, b"x"), feeding)
     assert_failed(endpoint, 1002)
 
 
 @ROLES
-def test_new_message_inside_a_fragmented_one_is_1002(role: Role) -> None:
+@FEEDING
+def test_new_message_inside_a_fragmented_one_is_1002(role: Role, feeding: str) -> None:
     endpoint, _ = pair_and(role)
     endpoint.receive_data(from_peer(endpoint, Opcode.TEXT, b"a", fin=False))
-    endpoint.receive_data(from_peer(endpoint, Opcode.BINARY, b"b"))
+    feed(endpoint.receive_data, from_peer(endpoint, Opcode.BINARY, b"b"), feeding)
     assert_failed(endpoint, 1002)
 
 
 @ROLES
-def test_invalid_utf8_is_1007(role: Role) -> None:
+@FEEDING
+def test_invalid_utf8_is_1007(role: Role, feeding: str) -> None:
     endpoint, _ = pair_and(role)
-    endpoint.receive_data(from_peer(endpoint, Opcode.TEXT, b"caf\xc3("))
+    feed(endpoint.receive_data, from_peer(endpoint, Opcode.TEXT, b"caf\xc3("), feeding)
     assert_failed(endpoint, 1007)
 
 

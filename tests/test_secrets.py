@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc6455_vectors as rfc6455
 from websockets.sync.client import connect as ws_connect
 
 from wslearn.demo import demo_server
@@ -21,7 +22,7 @@ from wslearn.notebook import BackgroundServer, start_demo
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "S3cr3tV4lue"
 TIMEOUT = 5
-KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+KEY = rfc6455.KEY
 
 
 def exchange(port: int, raw: bytes) -> bytes:

@@ -28,7 +28,7 @@ from .frames import Frame, Opcode
 
 __all__ = ["DEFAULT_MAX_SIZE", "MIN_FRAGMENT_COST", "Assembler", "Message"]
 
-DEFAULT_MAX_SIZE = 2**20  # 1 MiB
+DEFAULT_MAX_SIZE = 2**20  # 1 MiB: wslearn's default max_message_size, everywhere (RFC 6455 §10.4)
 # What a fragment counts toward max_size at least: an empty one too (see the module doc).
 # 64 lets Autobahn's 9.3/9.4 cases (4 MiB in fragments of 64 bytes and up) through.
 MIN_FRAGMENT_COST = 64

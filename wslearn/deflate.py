@@ -46,6 +46,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from .assembler import DEFAULT_MAX_SIZE  # the default limit for a message
 from .errors import CloseCode, HandshakeError, ProtocolError
 from .frames import Frame, Opcode
 
@@ -76,8 +77,6 @@ MAX_WINDOW_BITS = 15
 # block, the four octets 0x00 0x00 0xff 0xff. The sender removes them; the receiver puts
 # them back before decompressing (§7.2.2).
 EMPTY_BLOCK_TAIL = b"\x00\x00\xff\xff"
-
-DEFAULT_MAX_SIZE = 2**20  # 1 MiB, the assembler's default limit for a message
 
 # The decompressor hands out at most this much output per call: the most a message can
 # overshoot the size limit before it is refused with 1009.

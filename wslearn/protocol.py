@@ -50,7 +50,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .assembler import Assembler, Message
+from .assembler import DEFAULT_MAX_SIZE, Assembler, Message
 from .errors import Closer, ConnectionClosed, HandshakeError, ProtocolError
 from .frames import (
     MAX_CONTROL_PAYLOAD,
@@ -260,7 +260,7 @@ class Protocol:
         *,
         subprotocols: Sequence[str] = (),
         origin_allowed: Callable[[str | None], bool] | None = None,
-        max_message_size: int | None = 2**20,
+        max_message_size: int | None = DEFAULT_MAX_SIZE,
         max_header_size: int = MAX_HEADER_SIZE,
         trace: Trace | None = None,
     ) -> None:

@@ -23,7 +23,7 @@ from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.eventlog import EventLog, LogEvent, redact_target
 from wslearn.explain import hexdump
 
-from .client import connect
+from .client import ClientSettings, connect
 from .connection import WebSocket
 
 __all__ = ["connect_main"]
@@ -66,7 +66,10 @@ def _parser() -> argparse.ArgumentParser:
         help="after the end of input, keep printing messages for SECONDS before closing "
         "(default 0.5: time for the answers to the last lines to arrive)",
     )
-    parser.add_argument("--timeout", type=float, default=10, help="opening handshake timeout (s)")
+    timeout = ClientSettings().open_timeout  # connect()'s own default, not a copy
+    parser.add_argument(
+        "--timeout", type=float, default=timeout, help=f"opening handshake timeout ({timeout:g} s)"
+    )
     return parser
 
 

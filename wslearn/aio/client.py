@@ -25,8 +25,10 @@ import ssl as ssl_module
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from wslearn.assembler import DEFAULT_MAX_SIZE
 from wslearn.errors import HandshakeError
 from wslearn.eventlog import Direction, EventLog
 from wslearn.http import authority
@@ -78,40 +80,35 @@ def parse_url(url: str) -> WebSocketURL:
     )
 
 
-def connect(
-    url: str,
-    *,
-    subprotocols: Sequence[str] = (),
-    headers: HeadersLike = (),
-    origin: str | None = None,
-    ssl: ssl_module.SSLContext | None = None,
-    ping_interval: float | None = None,
-    ping_timeout: float | None = None,
-    max_message_size: int | None = 2**20,
-    max_queue: int = 64,
-    open_timeout: float = 10,
-    close_timeout: float = 5,
-    event_log: EventLog | None = None,
-) -> Connecting:
+@dataclass(frozen=True)
+class ClientSettings:
+    """The options of :func:`connect`, each with its default, in one place:
+    ``connect(url, subprotocols=["chat"], open_timeout=2)``."""
+
+    subprotocols: Sequence[str] = ()  # offered in Sec-WebSocket-Protocol, best first (§4.1)
+    headers: HeadersLike = ()  # more headers for the upgrade request
+    origin: str | None = None  # the Origin header, as a browser sends it (§10.2)
+    ssl: ssl_module.SSLContext | None = None  # for wss://; None: the system's default checks
+    ping_interval: float | None = None  # seconds between Pings; None: no heartbeat
+    ping_timeout: float | None = None  # no Pong within this: close 1011
+    max_message_size: int | None = DEFAULT_MAX_SIZE  # bigger messages close 1009 (§10.4)
+    max_queue: int = 64  # messages waiting to be sent
+    open_timeout: float = 10  # TCP, TLS and the opening handshake, all within this
+    close_timeout: float = 5  # the most a closing handshake may take
+    event_log: EventLog | None = None  # records every handshake and frame
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "subprotocols", tuple(self.subprotocols))
+
+
+def connect(url: str, **options: Any) -> Connecting:
     """Open a WebSocket connection: ``await connect(url)`` or ``async with connect(url) as ws``.
 
-    For ``wss://`` URLs without ``ssl``, the system's default TLS context checks the
-    server's certificate.
+    ``options`` are the fields of :class:`ClientSettings` (their defaults are there). For
+    ``wss://`` URLs without ``ssl``, the system's default TLS context checks the server's
+    certificate.
     """
-    return Connecting(
-        url,
-        subprotocols=tuple(subprotocols),
-        headers=list(headers.items() if isinstance(headers, Mapping) else headers),
-        origin=origin,
-        ssl=ssl,
-        ping_interval=ping_interval,
-        ping_timeout=ping_timeout,
-        max_message_size=max_message_size,
-        max_queue=max_queue,
-        open_timeout=open_timeout,
-        close_timeout=close_timeout,
-        event_log=event_log,
-    )
+    return Connecting(url, ClientSettings(**options))
 
 
 class Connecting:
@@ -120,36 +117,13 @@ class Connecting:
     (``asyncio.run_coroutine_threadsafe`` needs a coroutine: pass it ``connecting.open()``.)
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        subprotocols: tuple[str, ...],
-        headers: list[tuple[str, str]],
-        origin: str | None,
-        ssl: ssl_module.SSLContext | None,
-        ping_interval: float | None,
-        ping_timeout: float | None,
-        max_message_size: int | None,
-        max_queue: int,
-        open_timeout: float,
-        close_timeout: float,
-        event_log: EventLog | None,
-    ) -> None:
+    def __init__(self, url: str, settings: ClientSettings) -> None:
         self.url = parse_url(url)
-        if ssl is not None and not self.url.secure:
+        if settings.ssl is not None and not self.url.secure:
             raise ValueError(f"an ssl context needs a wss:// URL, not {url!r}")
-        self.subprotocols = subprotocols
-        self.headers = headers
-        self.origin = origin
-        self.ssl = ssl
-        self.ping_interval = ping_interval
-        self.ping_timeout = ping_timeout
-        self.max_message_size = max_message_size
-        self.max_queue = max_queue
-        self.open_timeout = open_timeout
-        self.close_timeout = close_timeout
-        self.event_log = event_log
+        self.settings = settings
+        headers = settings.headers
+        self.headers = list(headers.items() if isinstance(headers, Mapping) else headers)
         self._ws: WebSocket | None = None
 
     def __await__(self) -> Generator[object, None, WebSocket]:
@@ -172,7 +146,7 @@ class Connecting:
         """TCP (+ TLS), then the opening handshake, all within ``open_timeout`` seconds."""
         conn_id = next_connection_id()
         try:
-            async with asyncio.timeout(self.open_timeout):
+            async with asyncio.timeout(self.settings.open_timeout):
                 reader, writer = await self._open_tcp()
                 try:
                     protocol, events = await self._handshake(conn_id, reader, writer)
@@ -181,24 +155,24 @@ class Connecting:
                     raise
         except TimeoutError:
             raise TimeoutError(
-                f"no WebSocket connection to {self.url.host_header} within {self.open_timeout} s"
+                f"no WebSocket connection to {self.url.host_header} within {self.settings.open_timeout} s"
             ) from None
         ws = WebSocket(
             protocol,
             reader,
             writer,
             conn_id=conn_id,
-            ping_interval=self.ping_interval,
-            ping_timeout=self.ping_timeout,
-            close_timeout=self.close_timeout,
-            max_queue=self.max_queue,
-            event_log=self.event_log,
+            ping_interval=self.settings.ping_interval,
+            ping_timeout=self.settings.ping_timeout,
+            close_timeout=self.settings.close_timeout,
+            max_queue=self.settings.max_queue,
+            event_log=self.settings.event_log,
         )
         ws.start(events)
         return ws
 
     async def _open_tcp(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        context = self.ssl
+        context = self.settings.ssl
         if self.url.secure and context is None:
             context = ssl_module.create_default_context()
         try:
@@ -225,14 +199,14 @@ class Connecting:
         """RFC 6455 §4.1: send the upgrade request, read and check the answer."""
         protocol = Protocol(
             Role.CLIENT,
-            subprotocols=self.subprotocols,
-            max_message_size=self.max_message_size,
-            trace=frame_tracer(self.event_log, conn_id),
+            subprotocols=self.settings.subprotocols,
+            max_message_size=self.settings.max_message_size,
+            trace=frame_tracer(self.settings.event_log, conn_id),
         )
         request = protocol.connect(
             self.url.host_header,
             self.url.target,
-            origin=self.origin,
+            origin=self.settings.origin,
             extra_headers=self._request_headers(),
         )
         writer.write(protocol.data_to_send())
@@ -254,8 +228,8 @@ class Connecting:
         return headers
 
     def _log_http(self, conn_id: int, direction: Direction, data: bytes, *, kind: str = "handshake") -> None:
-        if self.event_log is not None:
-            self.event_log.record_http(conn_id, direction, data, kind=kind)
+        if self.settings.event_log is not None:
+            self.settings.event_log.record_http(conn_id, direction, data, kind=kind)
 
 
 def _serialized(protocol: Protocol) -> bytes:

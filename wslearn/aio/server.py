@@ -48,6 +48,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass
 from typing import Any
 
+from wslearn.assembler import DEFAULT_MAX_SIZE
 from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.eventlog import Direction, EventLog
 from wslearn.frames import CloseCode
@@ -79,21 +80,28 @@ DEFAULT_MAX_MEMORY = 64 * 2**20
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """The options of :func:`serve`, kept together."""
+    """The options of :func:`serve`, each with its default, in one place:
+    ``serve(handler, ping_interval=None, max_message_size=2**16)``."""
 
-    subprotocols: Sequence[str] = ()
-    origin_allowed: Callable[[str | None], bool] | None = None
-    process_request: ProcessRequest | None = None
-    ping_interval: float | None = 20
-    ping_timeout: float | None = 20
-    max_message_size: int | None = 2**20
-    max_queue: int = 64
-    event_log: EventLog | None = None
-    handshake_timeout: float = 10
-    close_timeout: float = 5
-    secret_first_message: bool = False
-    allowed_hosts: tuple[str, ...] = ()
-    max_memory: int | None = DEFAULT_MAX_MEMORY
+    subprotocols: Sequence[str] = ()  # the subprotocols this server speaks, best first (§4.2.2)
+    origin_allowed: Callable[[str | None], bool] | None = None  # None: any Origin (§10.2)
+    process_request: ProcessRequest | None = None  # answers plain HTTP requests (pages, 404, SSE)
+    ping_interval: float | None = 20  # seconds between Pings; None: no heartbeat
+    ping_timeout: float | None = 20  # no Pong within this: close 1011
+    max_message_size: int | None = DEFAULT_MAX_SIZE  # bigger messages close 1009 (§10.4)
+    max_queue: int = 64  # messages waiting to be sent; a client further behind is closed 1013
+    event_log: EventLog | None = None  # records every handshake and frame
+    handshake_timeout: float = 10  # a request not read within this: 408
+    close_timeout: float = 5  # the most a closing handshake may take
+    secret_first_message: bool = False  # the first message is a credential: log its size only
+    allowed_hosts: tuple[str, ...] = ()  # Host names besides loopback ones (serve() chooses)
+    max_memory: int | None = DEFAULT_MAX_MEMORY  # received data no handler has taken, in all
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "subprotocols", tuple(self.subprotocols))
+        size, memory = self.max_message_size, self.max_memory
+        if memory is not None and size is not None and memory < size:
+            raise ValueError(f"max_memory ({memory}) must be at least max_message_size ({size})")
 
 
 async def serve(
@@ -101,22 +109,14 @@ async def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     *,
-    subprotocols: Sequence[str] = (),
-    origin_allowed: Callable[[str | None], bool] | None = None,
-    process_request: ProcessRequest | None = None,
-    ping_interval: float | None = 20,
-    ping_timeout: float | None = 20,
-    max_message_size: int | None = 2**20,
-    max_queue: int = 64,
     ssl: ssl_module.SSLContext | None = None,
-    event_log: EventLog | None = None,
-    handshake_timeout: float = 10,
-    close_timeout: float = 5,
-    secret_first_message: bool = False,
     allowed_hosts: Sequence[str] | None = None,
-    max_memory: int | None = DEFAULT_MAX_MEMORY,
+    **options: Any,
 ) -> Server:
     """Start a WebSocket server; port 0 picks a free port (see ``server.port``).
+
+    ``options`` are the fields of :class:`ServerSettings` (their defaults are there), e.g.
+    ``serve(echo, ping_interval=None, event_log=log)``.
 
     ``secret_first_message=True``: each client's first message is a credential (an auth
     message), so the event log records its size and never its text.
@@ -132,23 +132,8 @@ async def serve(
     little or wait (TCP back-pressure), see :class:`~wslearn.aio.connection.MemoryBudget`.
     Each inbox holds at most ``max_message_size`` bytes (plus the message that crossed it).
     """
-    if max_memory is not None and max_message_size is not None and max_memory < max_message_size:
-        raise ValueError(f"max_memory ({max_memory}) must be at least max_message_size ({max_message_size})")
-    settings = ServerSettings(
-        subprotocols=tuple(subprotocols),
-        origin_allowed=origin_allowed,
-        process_request=process_request,
-        ping_interval=ping_interval,
-        ping_timeout=ping_timeout,
-        max_message_size=max_message_size,
-        max_queue=max_queue,
-        event_log=event_log,
-        handshake_timeout=handshake_timeout,
-        close_timeout=close_timeout,
-        secret_first_message=secret_first_message,
-        allowed_hosts=tuple(allowed_hosts) if allowed_hosts is not None else default_allowed_hosts(host),
-        max_memory=max_memory,
-    )
+    hosts = tuple(allowed_hosts) if allowed_hosts is not None else default_allowed_hosts(host)
+    settings = ServerSettings(**options, allowed_hosts=hosts)
     server = Server(handler, settings, secure=ssl is not None)
     await server._listen(host, port, ssl)
     return server

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from wslearn.assembler import DEFAULT_MAX_SIZE
 from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.handshake import Request, Response, build_error_response
 
@@ -49,7 +50,7 @@ class DemoOptions:
     update_interval: float = 1.0  # /poll, /longpoll, /sse, /updates: seconds between updates
     ping_interval: float | None = 20.0  # protocol heartbeat on every connection
     ping_timeout: float | None = 20.0  # no Pong in time: close 1011
-    max_message_size: int = 2**20
+    max_message_size: int = DEFAULT_MAX_SIZE
     allowed_origins: tuple[str, ...] = ()  # besides no Origin and same-host ("*": any)
     allowed_hosts: tuple[str, ...] | None = None  # Host names besides loopback; None: serve()'s default
     basic_auth: tuple[str, str] | None = None  # (user, password)

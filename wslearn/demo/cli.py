@@ -17,12 +17,13 @@ from typing import Any
 from wslearn.aio import serve
 from wslearn.eventlog import EventLog
 
-from .app import demo_server
+from .app import DemoOptions, demo_server
 
 __all__ = ["serve_main"]
 
 
 def _parser() -> argparse.ArgumentParser:
+    defaults = DemoOptions()  # the demo server's own defaults, not copies of them
     parser = argparse.ArgumentParser(
         prog="python -m wslearn serve",
         description="Run the demo server: echo, heartbeats, push, chat and the chat page.",
@@ -32,12 +33,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-message-size",
         type=_size,
-        default=2**20,
+        default=defaults.max_message_size,
         metavar="BYTES",
-        help="largest message accepted; bigger ones are refused with 1009 (1048576)",
+        help=f"largest message accepted; bigger ones are refused with 1009 ({defaults.max_message_size})",
     )
-    parser.add_argument("--heartbeat-interval", type=float, default=3.0, help="seconds between 'heart beat's")
-    parser.add_argument("--push-interval", type=float, default=2.0, help="seconds between pushes")
+    parser.add_argument(
+        "--heartbeat-interval",
+        type=float,
+        default=defaults.heartbeat_interval,
+        help="seconds between 'heart beat's",
+    )
+    parser.add_argument(
+        "--push-interval", type=float, default=defaults.push_interval, help="seconds between pushes"
+    )
     parser.add_argument(
         "--allow-origin",
         action="append",
