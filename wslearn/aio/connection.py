@@ -212,9 +212,10 @@ class WebSocket:
         self.event_log = event_log
         self._reader = reader
         self._writer = writer
-        self._inbox = Inbox(max_queue, max_inbox_size)
+        self._loop = asyncio.get_running_loop()
+        self._inbox = Inbox(self._loop, max_queue, max_inbox_size)
         self._heartbeat = Heartbeat(
-            self._send_ping, self._keepalive_failed, interval=ping_interval, timeout=ping_timeout
+            self._loop, self._send_ping, self._keepalive_failed, interval=ping_interval, timeout=ping_timeout
         )
         # Sending (see _send): one message at a time. Above `_high_water` bytes in the
         # transport's buffer, drain() waits: the peer does not keep up; `_behind` counts the
@@ -229,7 +230,7 @@ class WebSocket:
         self._eof_received = False
         self._close_frame_received = False  # the peer's Close frame: nothing follows it
         self._abort_timer: asyncio.TimerHandle | None = None
-        self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._done: asyncio.Future[None] = self._loop.create_future()
         self._reader_task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -500,7 +501,7 @@ class WebSocket:
         """Whatever the peer does, drop TCP ``close_timeout`` seconds from now."""
         if self._abort_timer is None and not self._done.done():
             transport = self._writer.transport
-            self._abort_timer = asyncio.get_running_loop().call_later(self.close_timeout, transport.abort)
+            self._abort_timer = self._loop.call_later(self.close_timeout, transport.abort)
 
     def _closed_error(self) -> ConnectionClosed:
         if self.protocol.closed is not None:
@@ -538,10 +539,15 @@ class WebSocket:
                     # answer them; then the protocol's events_received() fails.
                     await self._wait_for_the_handler()
                 else:
-                    data = await self._read(await self._room_to_read())
+                    size = await self._room_to_read()
+                    try:
+                        data = await self._reader.read(size)
+                    except (ConnectionError, OSError):  # reset by the peer, TLS error, aborted
+                        data = b""
                     if data:
                         self.protocol.receive_data(data)
                     else:
+                        self._eof_received = True
                         self.protocol.receive_eof()
                 events = self.protocol.events_received()
         except Exception:
@@ -551,10 +557,10 @@ class WebSocket:
             await self._close_tcp()
             self._finish()
 
-    async def _read(self, size: int = READ_SIZE) -> bytes:
-        """Read what has arrived, ``b""`` at the end."""
+    async def _read(self) -> bytes:
+        """Read what has arrived, ``b""`` at the end (used while closing)."""
         try:
-            data = await self._reader.read(size)
+            data = await self._reader.read(READ_SIZE)
         except (ConnectionError, OSError):  # reset by the peer, TLS error, aborted
             data = b""
         if not data:
@@ -568,7 +574,7 @@ class WebSocket:
         while self._budget is not None and self._budget.full() and self._close_request is None:
             if self._held == 0:
                 return MIN_READ
-            self._budget_waiter = asyncio.get_running_loop().create_future()
+            self._budget_waiter = self._loop.create_future()
             try:
                 await self._budget.wait(self._budget_waiter)
             finally:

@@ -32,11 +32,18 @@ TimedOut = Callable[[str], None]  # no Pong in time: fail the connection, with t
 class Heartbeat:
     """The Pings waiting for their Pong, and the keepalive timer."""
 
-    __slots__ = ("_pings", "_rtts", "_send_ping", "_timed_out", "_timer", "interval", "timeout")
+    __slots__ = ("_loop", "_pings", "_rtts", "_send_ping", "_timed_out", "_timer", "interval", "timeout")
 
     def __init__(
-        self, send_ping: SendPing, timed_out: TimedOut, *, interval: float | None, timeout: float | None
+        self,
+        loop: asyncio.AbstractEventLoop,
+        send_ping: SendPing,
+        timed_out: TimedOut,
+        *,
+        interval: float | None,
+        timeout: float | None,
     ) -> None:
+        self._loop = loop
         self.interval = interval  # None: no keepalive
         self.timeout = timeout  # None: wait for its Pong forever
         self._send_ping = send_ping
@@ -64,7 +71,7 @@ class Heartbeat:
         if payload in self._pings:
             raise ValueError(f"a ping with payload {payload!r} is already waiting for its pong")
         self._send_ping(payload)  # ConnectionClosed when not OPEN, ValueError if > 125 bytes
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         pong: asyncio.Future[float] = loop.create_future()
         self._pings[payload] = (pong, loop.time())
         return pong
@@ -78,7 +85,7 @@ class Heartbeat:
         trip. An unasked-for Pong (§5.5.3 allows them) is ignored: ``None``."""
         if payload not in self._pings:
             return None
-        now = asyncio.get_running_loop().time()
+        now = self._loop.time()
         for key in list(self._pings):
             pong, sent = self._pings.pop(key)
             if pong is None:
@@ -95,7 +102,7 @@ class Heartbeat:
     def start(self) -> None:
         """Send the next keepalive Ping ``interval`` seconds from now."""
         if self.interval is not None:
-            self._timer = asyncio.get_running_loop().call_later(self.interval, self._send_keepalive)
+            self._timer = self._loop.call_later(self.interval, self._send_keepalive)
 
     def _send_keepalive(self) -> None:
         """Timer callback: send a Ping, then give the Pong ``timeout`` seconds."""
@@ -105,7 +112,7 @@ class Heartbeat:
             self._send_ping(payload)
         except ConnectionClosed:
             return  # the connection is closing: no more keepalives
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         self._pings[payload] = (None, loop.time())
         if self.timeout is not None:
             self._timer = loop.call_later(self.timeout, self._keepalive_timed_out)

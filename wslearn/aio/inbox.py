@@ -22,9 +22,10 @@ __all__ = ["Inbox"]
 class Inbox:
     """Received messages, oldest first, until :meth:`end` says no more will come."""
 
-    __slots__ = ("_ended", "_getter", "_idle", "_messages", "_putter", "max_messages", "max_size", "size")
+    __slots__ = ("_ended", "_getter", "_idle", "_loop", "_messages", "_putter", "max_messages", "max_size", "size")
 
-    def __init__(self, max_messages: int, max_size: int | None) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_messages: int, max_size: int | None) -> None:
+        self._loop = loop  # (asyncio.get_running_loop() costs a system call on Python 3.11)
         self.max_messages = max_messages
         self.max_size = max_size  # None: no limit in bytes
         self.size = 0  # bytes (characters for text) of the messages waiting
@@ -50,7 +51,7 @@ class Inbox:
         while not self._messages:
             if self._ended:
                 return None
-            self._getter = asyncio.get_running_loop().create_future()
+            self._getter = self._loop.create_future()
             _wake(self._idle)  # the handler has answered everything it took
             try:
                 await self._getter
@@ -78,7 +79,7 @@ class Inbox:
 
     async def wait_for_room(self) -> None:
         """Wait until :meth:`get` takes a message (or :meth:`wake_reader` says to stop)."""
-        self._putter = asyncio.get_running_loop().create_future()
+        self._putter = self._loop.create_future()
         try:
             await self._putter
         finally:
@@ -90,7 +91,7 @@ class Inbox:
 
     async def wait_for_handler(self) -> None:
         """Wait until the handler waits in :meth:`get` again (or :meth:`wake_reader`)."""
-        self._idle = asyncio.get_running_loop().create_future()
+        self._idle = self._loop.create_future()
         try:
             await self._idle
         finally:
