@@ -22,7 +22,17 @@ __all__ = ["Inbox"]
 class Inbox:
     """Received messages, oldest first, until :meth:`end` says no more will come."""
 
-    __slots__ = ("_ended", "_getter", "_idle", "_loop", "_messages", "_putter", "max_messages", "max_size", "size")
+    __slots__ = (
+        "_ended",
+        "_getter",
+        "_idle",
+        "_loop",
+        "_messages",
+        "_putter",
+        "max_messages",
+        "max_size",
+        "size",
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop, max_messages: int, max_size: int | None) -> None:
         self._loop = loop  # (asyncio.get_running_loop() costs a system call on Python 3.11)
@@ -65,7 +75,7 @@ class Inbox:
     # --- The reader's side -----------------------------------------------------------
 
     def full(self) -> bool:
-        if len(self) >= self.max_messages:
+        if self._messages is not None and len(self._messages) >= self.max_messages:
             return True
         return self.max_size is not None and self.size >= self.max_size
 
