@@ -230,8 +230,7 @@ class WebSocket:
         self._eof_received = False
         self._close_frame_received = False  # the peer's Close frame: nothing follows it
         self._abort_timer: asyncio.TimerHandle | None = None
-        self._done: asyncio.Future[None] = self._loop.create_future()
-        self._reader_task: asyncio.Task[None] | None = None
+        self._reader_task: asyncio.Task[None] | None = None  # done: the connection is over
 
     def __repr__(self) -> str:
         return f"<WebSocket #{self.id} {self.protocol.role.value} {self.path} {self.state.name}>"
@@ -512,8 +511,9 @@ class WebSocket:
         await self.wait_closed()
 
     async def wait_closed(self) -> None:
-        """Wait until the TCP connection is closed."""
-        await asyncio.shield(self._done)
+        """Wait until the TCP connection is closed (and the reader task has cleaned up)."""
+        if self._reader_task is not None:
+            await asyncio.shield(self._reader_task)
 
     def _send_close_frame(self, close: Close) -> None:
         if self.protocol.state is State.OPEN:
@@ -537,7 +537,7 @@ class WebSocket:
 
     def _schedule_abort(self) -> None:
         """Whatever the peer does, drop TCP ``close_timeout`` seconds from now."""
-        if self._abort_timer is None and not self._done.done():
+        if self._abort_timer is None and not (self._reader_task is not None and self._reader_task.done()):
             transport = self._writer.transport
             self._abort_timer = self._loop.call_later(self.close_timeout, transport.abort)
 
@@ -729,8 +729,6 @@ class WebSocket:
         if self._abort_timer is not None:
             self._abort_timer.cancel()
         self._log("-", "close", preview=str(closed))
-        if not self._done.done():
-            self._done.set_result(None)
 
     # --- The event log ---------------------------------------------------------------
 
