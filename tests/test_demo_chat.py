@@ -271,11 +271,12 @@ def read_frames(sock: socket.socket, wanted: int) -> list[str]:
 
 
 def backed_up(chat: BackgroundServer, uid: str) -> bool:
-    """Does the server hold messages for member ``uid`` in its send queue (a writer task runs)?"""
+    """Does the server hold messages for member ``uid`` (its socket buffer is over the high-water mark)?"""
 
     async def check() -> bool:
         room = chat.server.handler.__self__.chat  # type: ignore[attr-defined]
-        return room.members[uid].ws._writer_task is not None
+        ws = room.members[uid].ws
+        return ws.buffered_amount > ws._high_water
 
     return chat.call(check())
 

@@ -27,10 +27,10 @@ For each TCP connection the server
    error)**. Nothing a client sends and nothing a handler raises stops the server.
 
 Broadcasting: :meth:`Server.broadcast` (or :func:`broadcast`) sends a message on many
-connections without waiting for any of them: straight to each socket that keeps up, into
-the send queue of the others. A client whose send queue is full (``max_queue`` messages
-behind a full socket buffer) reads too slowly; it is closed with **1013 (try again
-later)** so that it never delays the others.
+connections without waiting for any of them: each one is written to its socket at once.
+A client with ``max_queue`` messages already waiting behind a full socket buffer reads too
+slowly; it is closed with **1013 (try again later)** so that it never delays the others
+and its buffer stays bounded.
 
 Memory: every connection holds at most ``max_message_size`` bytes of received messages,
 and all of them together ``max_memory`` (64 MiB by default) of received data no handler
@@ -359,7 +359,9 @@ class Server:
             self._send_http(conn_id, protocol.data_to_send(), writer)
             return None
         response = protocol.accept()  # 101 Switching Protocols, with the subprotocol we picked
-        writer.write(protocol.data_to_send())
+        # The 101 waits in the protocol's buffer: the WebSocket sends it with its first frames,
+        # once it is started and its "open" is in the event log (a client that reads the log
+        # as soon as it is connected finds its connection there).
         self._log_http(conn_id, "out", response.serialize(), kind="handshake")
         return protocol.events_received()
 
@@ -557,11 +559,10 @@ async def _close_after_answer(
 def broadcast(connections: Iterable[WebSocket], message: str | bytes) -> int:
     """Send ``message`` on every open connection without waiting; returns how many.
 
-    Each connection writes it at once when its socket keeps up, else queues it
-    (:meth:`WebSocket.send_nowait`). Policy for slow clients: a client with ``max_queue``
-    messages already waiting is closed
-    with 1013 (try again later) instead of being waited for, so one slow reader never
-    holds up the others. Connections that are closing or closed are skipped.
+    Each connection writes it at once (:meth:`WebSocket.send_nowait`). Policy for slow
+    clients: a client with ``max_queue`` messages already waiting behind a full socket
+    buffer is closed with 1013 (try again later) instead of being waited for, so one slow
+    reader never holds up the others. Connections that are closing or closed are skipped.
     """
     queued = 0
     for ws in list(connections):

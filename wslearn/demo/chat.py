@@ -19,10 +19,9 @@ What the article's server gets wrong, and what this one does instead:
   is removed at once;
 * one slow client blocks everybody; here a broadcast uses
   :meth:`WebSocket.send_nowait`, which never waits: it writes the text to each member's
-  socket when that socket keeps up, and otherwise puts it in the member's bounded send
-  queue. A member whose queue is full reads more slowly than the room talks: its
-  connection is closed with 1013 (try again later) and it is removed; nobody else
-  notices.
+  socket at once. A member with ``max_queue`` messages already waiting behind a full
+  socket buffer reads more slowly than the room talks: its connection is closed with 1013
+  (try again later) and it is removed; nobody else notices.
 
 Extras (join and leave notices, the user list) are JSON objects with a ``"type"`` key and
 no ``"uid"``/``"msg"``::
