@@ -138,11 +138,22 @@ def test_stop_within_2_s_when_a_client_never_answers_the_close(demo: BackgroundS
 
 
 def answer_close(sock: socket.socket, codes: list[int]) -> None:
-    """A well-behaved client: read the server's Close frame, send one back (RFC 6455 §5.5.1)."""
-    opcode, payload = read_frame(sock)
-    if opcode is Opcode.CLOSE:
-        codes.append(Close.parse(payload).code)
-        sock.sendall(serialize_frame(Frame(Opcode.CLOSE, payload, masking_key=os.urandom(4))))
+    """A well-behaved client: read up to the server's Close frame (pushes may come first),
+    send one back (RFC 6455 §5.5.1)."""
+    data = b""
+    for _ in range(1000):
+        parsed = parse_frame(data)
+        if parsed is None:
+            chunk = sock.recv(4096)
+            assert chunk, "the server closed the TCP connection"
+            data += chunk
+            continue
+        frame, used = parsed
+        data = data[used:]
+        if frame.opcode is Opcode.CLOSE:
+            codes.append(Close.parse(frame.payload).code)
+            sock.sendall(serialize_frame(Frame(Opcode.CLOSE, frame.payload, masking_key=os.urandom(4))))
+            return
 
 
 def test_start_stop_50_times_leaks_nothing() -> None:
