@@ -28,7 +28,7 @@ from wslearn.handshake import Request, Response, build_error_response, parse_hea
 from wslearn.i18n import N_, _
 from wslearn.notebook import BackgroundServer, SyncClient, start_demo, start_server
 
-from .common import GREEN, RED, Views, esc
+from .common import GREEN, RED, Views, esc, fitting_label
 
 __all__ = ["METHODS", "Attempt", "AuthLab", "AuthMethod", "attempt", "redact"]
 
@@ -316,7 +316,9 @@ class AuthLab(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has no t
         self.credential = widgets.ToggleButtons(
             options=[(_(c), c) for c in CREDENTIALS], value=credential, description=_("credential")
         )
-        self.connect_button = widgets.Button(description=_("connect"), button_style="primary")
+        self.connect_button = widgets.Button(
+            description=_("connect"), button_style="primary", layout=fitting_label()
+        )
         self.output = widgets.HTML()
         self.result: Attempt | None = None
         super().__init__([widgets.HBox([self.method, self.connect_button]), self.credential, self.output])

@@ -19,7 +19,7 @@ import ipywidgets as widgets
 from wslearn.eventlog import EventLog
 from wslearn.i18n import _
 
-from .common import Views, esc
+from .common import Views, esc, fitting_label
 from .eventlog import events_html
 
 #: Lines kept per user in the widget, and the characters shown of each.
@@ -114,7 +114,7 @@ class ChatWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
         box = widgets.Text(
             placeholder="say something", continuous_update=False, layout=widgets.Layout(width="14em")
         )
-        send = widgets.Button(description=_("send"), layout=widgets.Layout(width="5em"))
+        send = widgets.Button(description=_("send"), layout=fitting_label())
         frames = widgets.HTML()
         box.observe(lambda _change, user=user, box=box: self.say(user, box), names="value")
         send.on_click(lambda _button, user=user, box=box: self.say(user, box))

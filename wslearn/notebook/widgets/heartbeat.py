@@ -20,7 +20,7 @@ from wslearn.demo.heartbeats import LANES, Timeline, timeline
 from wslearn.eventlog import EventLog, LogEvent
 from wslearn.i18n import _
 
-from .common import Views, esc
+from .common import Views, esc, fitting_label
 
 COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#d62728", "#7f7f7f")
 
@@ -182,9 +182,11 @@ class HeartbeatLab(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has
         slider = {"min": 0.1, "max": 3.0, "step": 0.1, "style": {"description_width": "initial"}}
         self.interval = widgets.FloatSlider(value=ping_interval, description=_("ping_interval (s)"), **slider)
         self.timeout = widgets.FloatSlider(value=ping_timeout, description=_("ping_timeout (s)"), **slider)
-        self.connect_button = widgets.Button(description=_("connect"), tooltip="a client that answers Pings")
+        self.connect_button = widgets.Button(
+            description=_("connect"), tooltip="a client that answers Pings", layout=fitting_label()
+        )
         self.freeze_button = widgets.Button(
-            description=_("freeze the peer"), tooltip="a client that answers nothing"
+            description=_("freeze the peer"), tooltip="a client that answers nothing", layout=fitting_label()
         )
         self.status = widgets.HTML("<p>Choose the timers, then start an experiment.</p>")
         self.server: Any = None
