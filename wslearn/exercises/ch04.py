@@ -321,8 +321,8 @@ def diagnose_header(case: Case, got: Any) -> str | None:
     if not isinstance(got, dict):
         return _("return a dict (or None), not a {type}").format(type=type(got).__name__)
     if set(got) != set(HEADER_KEYS):
-        missing = ", ".join(sorted(set(HEADER_KEYS) - set(got))) or _("none")
-        extra = ", ".join(sorted(map(str, set(got) - set(HEADER_KEYS)))) or _("none")
+        missing = ", ".join(sorted(set(HEADER_KEYS) - set(got))) or "—"
+        extra = ", ".join(sorted(map(str, set(got) - set(HEADER_KEYS)))) or "—"
         keys = ", ".join(HEADER_KEYS)
         exact = _("the dict must have exactly the keys {keys} (missing: {missing}; extra: {extra})")
         return exact.format(keys=keys, missing=missing, extra=extra)
