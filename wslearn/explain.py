@@ -96,7 +96,7 @@ def hexdump(data: Bytes, *, width: int = 16, limit: int | None = 4096) -> str:
     digits = max(4, len(f"{len(data) - 1:x}"))
     lines = []
     for offset, chunk in _rows(data, width, limit):
-        hex_part = _hex_column(chunk, width, lambda _, octet: f"{octet:02x}")
+        hex_part = _hex_column(chunk, width, lambda _index, octet: f"{octet:02x}")
         text = "".join(_printable(octet) for octet in chunk)
         lines.append(f"{offset:0{digits}x}  {hex_part}  |{text}|")
     if limit is not None and len(data) > limit:
@@ -565,7 +565,7 @@ def _text_table(fields: tuple[Field, ...]) -> str:
     rows = [header]
     for f in fields:
         cells = (f.name, f.position, f.raw, f.value, f.meaning)
-        rows.append("".join(_cell(c, w) for c, (_, w) in zip(cells, _COLUMNS, strict=True)))
+        rows.append("".join(_cell(c, w) for c, (_name, w) in zip(cells, _COLUMNS, strict=True)))
     return "\n".join(row.rstrip() for row in rows)
 
 
@@ -680,7 +680,7 @@ def _shown_value(name: str, value: str) -> str:
     """The value of a header as shown to people: credentials hidden."""
     lower = name.lower()
     if lower in ("authorization", "proxy-authorization"):
-        scheme, space, _ = value.partition(" ")
+        scheme, space, _credentials = value.partition(" ")
         return f"{scheme} {HIDDEN}" if space else HIDDEN
     if lower == "cookie":
         crumbs = [crumb.strip().partition("=")[0] for crumb in value.split(";")]

@@ -235,7 +235,7 @@ class Server:
         # Handlers get close_timeout more seconds to notice and return; then they are cancelled.
         tasks = set(self._tasks)
         if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=self.settings.close_timeout)
+            _done, pending = await asyncio.wait(tasks, timeout=self.settings.close_timeout)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
