@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import wslearn.explain  # noqa: F401  (draws the HTML views: steps._repr_html_() below)
 from wslearn.errors import HandshakeError
 from wslearn.frames import Opcode, parse_frame
 from wslearn.handshake import (

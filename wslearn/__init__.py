@@ -2,16 +2,20 @@
 
 The core modules need nothing but the standard library and are read beside the RFC:
 
-* :mod:`wslearn.handshake`: the HTTP upgrade and the Sec-WebSocket-Accept computation (§4)
-* :mod:`wslearn.frames`: frame bytes, masking, close codes (§5, §7.4)
+* :mod:`wslearn.errors`: what can go wrong, how it is answered on the wire, close codes (§7.4)
+* :mod:`wslearn.http`: HTTP/1.1 requests and responses, header fields (RFC 9110, 9112)
+* :mod:`wslearn.handshake`: what RFC 6455 §4 adds: the upgrade checks, Sec-WebSocket-Accept
+* :mod:`wslearn.frames`: frame bytes, masking, Close payloads (§5, §7.4)
 * :mod:`wslearn.assembler`: fragments into messages, UTF-8 rules (§5.4, §8.1)
 * :mod:`wslearn.protocol`: the connection as a sans-I/O state machine (§4–§7)
-* :mod:`wslearn.explain`: field-by-field views of frames and handshakes
-* :mod:`wslearn.errors`: what can go wrong, and how it is answered on the wire
+* :mod:`wslearn.redaction`: credentials hidden from every view and log
+* :mod:`wslearn.views`: where a core object finds its HTML view (registered from above)
 
-On top of them: :mod:`wslearn.aio` (server and client on asyncio streams), :mod:`wslearn.demo`
-(the demo server's routes), :mod:`wslearn.notebook` (running it all inside a kernel) and
-:mod:`wslearn.conformance` (a report card for any WebSocket server).
+Above the core, and never imported by it: :mod:`wslearn.explain` (field-by-field views of
+frames and handshakes, text and HTML; it registers the HTML views), :mod:`wslearn.eventlog`
+(what crossed the wire). On top of them: :mod:`wslearn.aio` (server and client on asyncio
+streams), :mod:`wslearn.demo` (the demo server's routes), :mod:`wslearn.notebook` (running it
+all inside a kernel) and :mod:`wslearn.conformance` (a report card for any WebSocket server).
 """
 
 from __future__ import annotations

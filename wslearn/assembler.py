@@ -23,7 +23,7 @@ import codecs
 import io
 from dataclasses import dataclass
 
-from .errors import ProtocolError
+from .errors import CloseCode, ProtocolError
 from .frames import Frame, Opcode
 
 __all__ = ["DEFAULT_MAX_SIZE", "MIN_FRAGMENT_COST", "Assembler", "Message"]
@@ -95,7 +95,8 @@ class Assembler:
             self._probe.decode(data, False)
         except UnicodeDecodeError as exc:
             raise ProtocolError(
-                1007, f"the text is not valid UTF-8 ({exc.reason}, in a frame) (§8.1)"
+                CloseCode.INVALID_FRAME_PAYLOAD_DATA,
+                f"the text is not valid UTF-8 ({exc.reason}, in a frame) (§8.1)",
             ) from None
         _check_surrogate_start(self._probe)
 
@@ -112,10 +113,13 @@ class Assembler:
         """§5.4: continuation frames continue a message; a new one waits for the last."""
         if opcode is Opcode.CONTINUATION:
             if self._opcode is None:
-                raise ProtocolError(1002, "a continuation frame arrived, but no message was started (§5.4)")
+                raise ProtocolError(
+                    CloseCode.PROTOCOL_ERROR,
+                    "a continuation frame arrived, but no message was started (§5.4)",
+                )
         elif self._opcode is not None:
             raise ProtocolError(
-                1002,
+                CloseCode.PROTOCOL_ERROR,
                 f"a new {opcode.name} message started before the fragmented "
                 f"{self._opcode.name} message ended (§5.4)",
             )
@@ -129,12 +133,14 @@ class Assembler:
         try:
             return Message(payload.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise ProtocolError(1007, f"the text is not valid UTF-8 ({exc.reason}) (§8.1)") from None
+            raise ProtocolError(
+                CloseCode.INVALID_FRAME_PAYLOAD_DATA, f"the text is not valid UTF-8 ({exc.reason}) (§8.1)"
+            ) from None
 
     def _check_size(self, size: int, fragments: str = "") -> None:
         if self.max_size is not None and size > self.max_size:  # §10.4
             raise ProtocolError(
-                1009,
+                CloseCode.MESSAGE_TOO_BIG,
                 f"the message has grown to {size} bytes{fragments}; the limit is {self.max_size} (§7.4.1)",
             )
 
@@ -155,7 +161,10 @@ class Assembler:
             self._text.write(self._decoder.decode(payload, final))
         except UnicodeDecodeError as exc:
             where = "at the end of the message" if final else "in a fragment"
-            raise ProtocolError(1007, f"the text is not valid UTF-8 ({exc.reason}, {where}) (§8.1)") from None
+            raise ProtocolError(
+                CloseCode.INVALID_FRAME_PAYLOAD_DATA,
+                f"the text is not valid UTF-8 ({exc.reason}, {where}) (§8.1)",
+            ) from None
         _check_surrogate_start(self._decoder)
 
     def _finish(self) -> Message:
@@ -174,4 +183,7 @@ def _check_surrogate_start(decoder: codecs.IncrementalDecoder) -> None:
     3629 §3). Fail fast on it like on every other impossible byte."""
     waiting, _ = decoder.getstate()
     if len(waiting) >= 2 and waiting[0] == 0xED and waiting[1] >= 0xA0:
-        raise ProtocolError(1007, "the text is not valid UTF-8 (ED A0-BF begins a surrogate) (§8.1)")
+        raise ProtocolError(
+            CloseCode.INVALID_FRAME_PAYLOAD_DATA,
+            "the text is not valid UTF-8 (ED A0-BF begins a surrogate) (§8.1)",
+        )

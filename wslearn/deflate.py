@@ -46,7 +46,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import HandshakeError, ProtocolError
+from .errors import CloseCode, HandshakeError, ProtocolError
 from .frames import Frame, Opcode
 
 __all__ = [
@@ -566,11 +566,11 @@ class MessageDecoder:
                 chunk = self._decompressor.decompress(data, limit)
             except zlib.error as exc:
                 reason = f"the compressed data is not valid DEFLATE: {exc} (RFC 7692 §7.2.2)"
-                raise ProtocolError(1002, reason) from None
+                raise ProtocolError(CloseCode.PROTOCOL_ERROR, reason) from None
             self.size += len(chunk)
             if self.max_size is not None and self.size > self.max_size:
                 raise ProtocolError(
-                    1009,
+                    CloseCode.MESSAGE_TOO_BIG,
                     f"the message decompresses to more than the limit of {self.max_size} bytes"
                     " (RFC 6455 §7.4.1, RFC 7692 §8)",
                 )
@@ -676,12 +676,12 @@ class PerMessageDeflate:
         if frame.opcode.is_control:
             if frame.rsv1:
                 reason = f"RSV1 is set on a {frame.opcode.name} frame; control frames are never compressed"
-                raise ProtocolError(1002, reason + " (RFC 7692 §6.1)")
+                raise ProtocolError(CloseCode.PROTOCOL_ERROR, reason + " (RFC 7692 §6.1)")
             return frame
         if frame.opcode is Opcode.CONTINUATION:
             if frame.rsv1:
                 reason = "RSV1 is set on a continuation frame; only the first frame of a message may carry it"
-                raise ProtocolError(1002, reason + " (RFC 7692 §6.1)")
+                raise ProtocolError(CloseCode.PROTOCOL_ERROR, reason + " (RFC 7692 §6.1)")
         elif frame.rsv1:
             self._decoder = self.message_decoder()
         else:

@@ -15,7 +15,8 @@ Credentials never enter the log. Behind a notebook proxy the notebook's own toke
 our server in the query string and in cookies, so every HTTP message is redacted *before*
 it is stored: the values of ``Authorization``, ``Proxy-Authorization``, ``Cookie`` and
 ``Set-Cookie`` and the values of token-like query parameters (``?token=``,
-``?access_token=``, ``?auth=``, ...) are replaced with ``[redacted]``.
+``?access_token=``, ``?auth=``, ...) are replaced with ``[redacted]`` (:mod:`wslearn.redaction`,
+whose functions this module exports too).
 
 This module is pure Python (no asyncio, no sockets), so the widgets can use it from any
 thread.
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import codecs
 import logging
-import re
 import threading
 import time as _time
 from collections import deque
@@ -33,8 +33,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from wslearn import handshake
-from wslearn.frames import Frame, Opcode
+from wslearn.frames import Close, Frame, Opcode, text_preview
+from wslearn.redaction import MARKER, redact_headers, redact_http, redact_target
 
 __all__ = [
     "REDACTED",
@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 Direction = Literal["in", "out", "-"]
 
-REDACTED = "[redacted]"
+REDACTED = MARKER  # what stands where a credential was
 
 # How much of each event's raw bytes is kept: a log of 2000 events of 1 MiB frames would
 # otherwise hold 2 GB. ``LogEvent.length`` always tells the full size.
@@ -301,66 +301,6 @@ def _format_frame(record: _FrameRecord) -> LogEvent:
     )
 
 
-def redact_target(target: str) -> str:
-    """Hide the values of token-like query parameters: ``/ws?token=abc`` → ``/ws?token=[redacted]``."""
-    return handshake.redact_target(target, REDACTED)
-
-
-def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Copy ``headers`` with every credential replaced by ``[redacted]``.
-
-    Whole values of Authorization, Proxy-Authorization, Cookie and Set-Cookie are hidden;
-    other values (Referer, Origin, Location...) keep everything but token-like query
-    parameters.
-    """
-    clean = []
-    for name, value in headers:
-        if name.lower() in handshake.SECRET_HEADERS:
-            clean.append((name, REDACTED))
-        else:
-            clean.append((name, redact_target(value)))
-    return clean
-
-
-def redact_http(raw: bytes) -> bytes:
-    """Redact the head of an HTTP/1.1 message (request line or status line, then headers).
-
-    The body of a response, after the empty line, is kept as it is (an error answer's
-    text); what follows a request is only counted. Malformed
-    heads are redacted too (they are logged when they are refused): lines may end with a
-    bare LF, the request line may have extra spaces, and a line that continues a
-    credential header (obsolete folding, RFC 9112 §5.2) is part of that credential.
-    """
-    end = _END_OF_HEAD.search(raw)
-    head, rest = (raw[: end.start()], raw[end.start() :]) if end else (raw, b"")
-    lines = head.decode("latin-1").split("\n")
-    if not lines[0].startswith("HTTP/"):  # "GET /ws?token=x HTTP/1.1", however spaced
-        lines[0] = redact_target(lines[0])
-        if end and len(rest) > end.end() - end.start():
-            # What follows a refused request may be another request, with its own credentials.
-            hidden = len(rest) - (end.end() - end.start())
-            rest = rest[: end.end() - end.start()] + f"[{hidden} more bytes not shown]".encode()
-    in_secret = False  # the previous line was a credential header
-    for number, line in enumerate(lines[1:], start=1):
-        cr = "\r" if line.endswith("\r") else ""
-        name, colon, value = line.partition(":")
-        key = name.strip().lower()
-        if in_secret and line[:1] in (" ", "\t"):
-            lines[number] = " " + REDACTED + cr  # the credential goes on (obsolete folding)
-            continue
-        in_secret = key.startswith(tuple(handshake.SECRET_HEADERS))
-        if in_secret and not (colon and key in handshake.SECRET_HEADERS):
-            lines[number] = REDACTED + cr  # "Authorization Bearer x", "Cookie x: y": malformed
-        elif colon:
-            [(name, value)] = redact_headers([(name.strip(), value.strip())])
-            lines[number] = f"{name}: {value}{cr}"
-    return "\n".join(lines).encode("latin-1") + rest
-
-
-# The empty line that ends an HTTP head (RFC 9112 §2.2 lets a recipient accept a bare LF).
-_END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
-
-
 def _header_value(raw: bytes, name: bytes) -> bytes | None:
     """The value of header ``name`` (lower case) in the head of an HTTP message, or None."""
     head = raw.partition(b"\r\n\r\n")[0]
@@ -377,9 +317,6 @@ def frame_preview(frame: Frame, text: bool | None = None) -> str:
     ``text`` tells whether a CONTINUATION frame continues a text message (hex for a
     binary one); when it is not known, the bytes decide.
     """
-    from wslearn.explain import text_preview
-    from wslearn.frames import Close
-
     payload = frame.payload
     if frame.opcode is Opcode.CLOSE:
         try:

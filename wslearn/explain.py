@@ -5,11 +5,15 @@ writes down each field: where it sits, its raw bits, its value and what it means
 never raises: on bytes that are incomplete or break a rule it explains what it could
 and says what is missing or wrong — that is the lesson.
 
-The ``*_text`` / ``*_html`` functions are the views behind ``str()`` and Jupyter's
-``_repr_html_`` of requests, responses, closes and frames. The HTML ones escape every
-piece of text they show (``html.escape``), because payloads and headers come from the
-network. Credentials (Authorization, Cookie, ``?token=`` …) are hidden in these views;
-``serialize()`` still gives the exact bytes.
+The ``*_html`` functions are the HTML views of requests, responses, closes, frames and
+the accept key's steps: this module registers them (:mod:`wslearn.views`) when it is
+imported, and the objects' ``_repr_html_`` finds them there. The imports go one way: this
+module stands on the core, and the core never imports it. The text views (``str()``) live
+with the objects themselves; ``request_text`` and ``response_text`` are importable from
+here too. The HTML escapes every piece of text it shows (``html.escape``), because
+payloads and headers come from the network. Credentials (Authorization, Cookie,
+``?token=`` …) are hidden (:mod:`wslearn.redaction`); ``serialize()`` still gives the exact
+bytes.
 """
 
 from __future__ import annotations
@@ -30,9 +34,13 @@ from .frames import (
     describe_close_code,
     parse_frame,
     serialize_frame,
+    text_preview,
 )
-from .handshake import AcceptSteps, Headers, Request, Response, redact_target
+from .handshake import AcceptSteps
+from .http import Request, Response, body_text, request_text, response_text, shown_headers
 from .i18n import N_, _, fit, pad
+from .redaction import redact_target
+from .views import register_html
 
 __all__ = [
     "Field",
@@ -113,19 +121,6 @@ def _preview_hex(data: bytes, limit: int = PREVIEW_BYTES) -> str:
 
 def _preview_text(text: str, limit: int = 80) -> str:
     return repr(text) if len(text) <= limit else repr(text[:limit]) + "…"
-
-
-def text_preview(payload: Bytes, limit: int = 80, *, final: bool = True) -> str:
-    """The first ``limit`` characters of a UTF-8 payload, quoted, "…" when cut.
-
-    Only the first ``4 * limit`` bytes are decoded (a character is at most 4 bytes), with
-    the incremental decoder the payload fields use: a character cut by that byte limit,
-    or by the end of a frame that is not ``final``, is left out instead of shown as "�".
-    """
-    head = bytes(payload[: 4 * limit])
-    whole = len(head) == len(payload)
-    text = codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=final and whole)
-    return repr(text[:limit]) + ("…" if len(text) > limit or not whole else "")
 
 
 # --- Frames, field by field (RFC 6455 §5.2) ------------------------------------------
@@ -658,8 +653,6 @@ def close_html(close: Close) -> str:
 
 # --- HTTP messages (RFC 6455 §4) ------------------------------------------------------
 
-HIDDEN = "«hidden»"
-
 # What each handshake header is for, shown as a tooltip in the HTML view.
 _HEADER_NOTES = {
     "host": "the server's name and port, required by HTTP/1.1 (RFC 6455 §4.1 item 4)",
@@ -674,47 +667,6 @@ _HEADER_NOTES = {
     "sec-websocket-accept": "base64(SHA-1(key + GUID)): proof the server read the key (§4.2.2)",
     "origin": "the page that opened the connection; a server may refuse it with 403 (§10.2)",
 }
-
-
-def _shown_value(name: str, value: str) -> str:
-    """The value of a header as shown to people: credentials hidden."""
-    lower = name.lower()
-    if lower in ("authorization", "proxy-authorization"):
-        scheme, space, _credentials = value.partition(" ")
-        return f"{scheme} {HIDDEN}" if space else HIDDEN
-    if lower == "cookie":
-        crumbs = [crumb.strip().partition("=")[0] for crumb in value.split(";")]
-        return "; ".join(f"{crumb}={HIDDEN}" for crumb in crumbs if crumb)
-    if lower == "set-cookie":
-        cookie, semicolon, attributes = value.partition(";")
-        return f"{cookie.partition('=')[0]}={HIDDEN}{semicolon}{attributes}"
-    return value
-
-
-def _header_lines(headers: Headers, redact: bool) -> list[tuple[str, str]]:
-    return [(n, _shown_value(n, v) if redact else v) for n, v in headers.items()]
-
-
-def _body_text(body: bytes, limit: int = 2000) -> str:
-    text = body[:limit].decode("utf-8", "replace")
-    return text + (f"\n… ({len(body) - limit} more bytes)" if len(body) > limit else "")
-
-
-def request_text(req: Request, *, redact: bool = True) -> str:
-    """The request as HTTP text, one line per header (credentials hidden by default)."""
-    target = redact_target(req.target, HIDDEN) if redact else req.target
-    lines = [f"{req.method} {target} {req.version}"]
-    lines += [f"{name}: {value}" for name, value in _header_lines(req.headers, redact)]
-    return "\n".join(lines)
-
-
-def response_text(resp: Response, *, redact: bool = True) -> str:
-    """The response as HTTP text, with its body (credentials hidden by default)."""
-    lines = [f"{resp.version} {resp.status} {resp.reason}"]
-    lines += [f"{name}: {value}" for name, value in _header_lines(resp.headers, redact)]
-    if resp.body:
-        lines += ["", _body_text(resp.body)]
-    return "\n".join(lines)
 
 
 def _html_header_line(name: str, value: str) -> str:
@@ -733,15 +685,15 @@ def _http_html(start_line: str, headers: list[tuple[str, str]], body: str) -> st
 
 def request_html(req: Request, *, redact: bool = True) -> str:
     """The request as HTML; hover a header name to read what it is for."""
-    target = redact_target(req.target, HIDDEN) if redact else req.target
+    target = redact_target(req.target) if redact else req.target
     start = f"{req.method} {target} {req.version}"
-    return _http_html(start, _header_lines(req.headers, redact), "")
+    return _http_html(start, shown_headers(req.headers, redact=redact), "")
 
 
 def response_html(resp: Response, *, redact: bool = True) -> str:
     start = f"{resp.version} {resp.status} {resp.reason}"
-    body = _body_text(resp.body) if resp.body else ""
-    return _http_html(start, _header_lines(resp.headers, redact), body)
+    body = body_text(resp.body) if resp.body else ""
+    return _http_html(start, shown_headers(resp.headers, redact=redact), body)
 
 
 def accept_steps_html(steps: AcceptSteps) -> str:
@@ -757,3 +709,12 @@ def accept_steps_html(steps: AcceptSteps) -> str:
         for row in rows
     )
     return f'<table class="wslearn-accept" style="{_STYLE_TABLE}">{body}</table>'
+
+
+# --- What the core objects' _repr_html_ shows (see wslearn.views) -----------------------
+
+register_html(Frame, frame_html)
+register_html(Close, close_html)
+register_html(Request, request_html)
+register_html(Response, response_html)
+register_html(AcceptSteps, accept_steps_html)

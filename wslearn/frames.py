@@ -25,14 +25,15 @@ when the bytes it was given do not hold a whole frame yet.
 
 from __future__ import annotations
 
+import codecs
 import enum
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .errors import ProtocolError
-from .i18n import _
+from .errors import CloseCode, ProtocolError
+from .views import html_view
 
 __all__ = [
     "MAX_CONTROL_PAYLOAD",
@@ -49,6 +50,7 @@ __all__ = [
     "parse_frame",
     "parse_header",
     "serialize_frame",
+    "text_preview",
 ]
 
 Bytes = bytes | bytearray | memoryview
@@ -87,48 +89,9 @@ _OPCODE_MEANINGS = {
 }
 
 
-class CloseCode(enum.IntEnum):
-    """Status codes of a Close frame (RFC 6455 §7.4.1, IANA registry §11.7)."""
-
-    NORMAL_CLOSURE = 1000
-    GOING_AWAY = 1001
-    PROTOCOL_ERROR = 1002
-    UNSUPPORTED_DATA = 1003
-    NO_STATUS_RCVD = 1005
-    ABNORMAL_CLOSURE = 1006
-    INVALID_FRAME_PAYLOAD_DATA = 1007
-    POLICY_VIOLATION = 1008
-    MESSAGE_TOO_BIG = 1009
-    MANDATORY_EXTENSION = 1010
-    INTERNAL_ERROR = 1011
-    SERVICE_RESTART = 1012
-    TRY_AGAIN_LATER = 1013
-    BAD_GATEWAY = 1014
-    TLS_HANDSHAKE = 1015
-
-    @property
-    def meaning(self) -> str:
-        """What the code means, in the student's language (:mod:`wslearn.i18n`; English by default)."""
-        return _(_CLOSE_MEANINGS[self])
-
-
-_CLOSE_MEANINGS = {
-    CloseCode.NORMAL_CLOSURE: "normal closure: the purpose of the connection was fulfilled",
-    CloseCode.GOING_AWAY: "going away: the server is shutting down or the page was left",
-    CloseCode.PROTOCOL_ERROR: "protocol error: the peer broke a rule of RFC 6455",
-    CloseCode.UNSUPPORTED_DATA: "unsupported data: a type of message this endpoint cannot accept",
-    CloseCode.NO_STATUS_RCVD: "no status received: the Close frame carried no code (never sent)",
-    CloseCode.ABNORMAL_CLOSURE: "abnormal closure: no Close frame at all (never sent)",
-    CloseCode.INVALID_FRAME_PAYLOAD_DATA: "invalid payload data: e.g. text that is not UTF-8",
-    CloseCode.POLICY_VIOLATION: "policy violation: a message broke the endpoint's policy",
-    CloseCode.MESSAGE_TOO_BIG: "message too big: larger than the endpoint will process",
-    CloseCode.MANDATORY_EXTENSION: "mandatory extension: the server did not agree an extension",
-    CloseCode.INTERNAL_ERROR: "internal error: an unexpected condition on the server",
-    CloseCode.SERVICE_RESTART: "service restart: the server is restarting",
-    CloseCode.TRY_AGAIN_LATER: "try again later: the server is overloaded",
-    CloseCode.BAD_GATEWAY: "bad gateway: a gateway got an invalid response upstream",
-    CloseCode.TLS_HANDSHAKE: "TLS handshake failed (never sent)",
-}
+# The codes RFC 6455 and the IANA registry define (§7.4.1, §11.7); CloseCode lives in
+# ``errors``, beside the ProtocolError that carries one.
+_DEFINED = frozenset(int(code) for code in CloseCode)
 
 # RFC 6455 §7.4.1: these three describe what *happened*; an endpoint never puts them
 # in a Close frame.
@@ -154,12 +117,12 @@ def is_valid_close_code(code: int) -> bool:
     """Whether ``code`` may appear in a Close frame on the wire (RFC 6455 §7.4)."""
     if code in _NEVER_ON_THE_WIRE:
         return False
-    return code in _CLOSE_MEANINGS or 3000 <= code <= 4999
+    return code in _DEFINED or 3000 <= code <= 4999
 
 
 def describe_close_code(code: int) -> str:
     """``1006`` → ``"1006 (abnormal closure: no Close frame at all (never sent))"``."""
-    if code in _CLOSE_MEANINGS:
+    if code in _DEFINED:
         return f"{code} ({CloseCode(code).meaning})"
     return f"{code} ({close_code_range(code)})"
 
@@ -186,10 +149,8 @@ class Frame:  # a busy connection creates one per frame. Treat it as read-only a
         masked = ", masked" if self.masking_key is not None else ""
         return f"{name} ({flags}{masked}, {len(self.payload)} bytes): {_preview(self)}"
 
-    def _repr_html_(self) -> str:
-        from .explain import frame_html  # the notebook view lives with the other views
-
-        return frame_html(self)
+    def _repr_html_(self) -> str | None:
+        return html_view(self)  # drawn by wslearn.explain, when it is loaded
 
 
 def _preview(frame: Frame, limit: int = 60) -> str:
@@ -200,6 +161,19 @@ def _preview(frame: Frame, limit: int = 60) -> str:
         text = data[:limit].decode("utf-8", "replace")
         return repr(text) + ("…" if len(data) > limit else "")
     return data[:limit].hex(" ") + (" …" if len(data) > limit else "")
+
+
+def text_preview(payload: Bytes, limit: int = 80, *, final: bool = True) -> str:
+    """The first ``limit`` characters of a UTF-8 payload, quoted, "…" when cut.
+
+    Only the first ``4 * limit`` bytes are decoded (a character is at most 4 bytes), with
+    the incremental decoder the payload fields use: a character cut by that byte limit,
+    or by the end of a frame that is not ``final``, is left out instead of shown as "�".
+    """
+    head = bytes(payload[: 4 * limit])
+    whole = len(head) == len(payload)
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=final and whole)
+    return repr(text[:limit]) + ("…" if len(text) > limit or not whole else "")
 
 
 # --- Masking (RFC 6455 §5.3) -------------------------------------------------------
@@ -336,7 +310,9 @@ def _read_header(data: Bytes, offset: int, max_payload: int | None) -> _Header |
     if opcode is None:
         # §5.2: "If an unknown opcode is received, the receiving endpoint MUST
         # _Fail the WebSocket Connection_."
-        raise ProtocolError(1002, f"opcode {first & OPCODE:#x} is reserved (RFC 6455 §5.2)")
+        raise ProtocolError(
+            CloseCode.PROTOCOL_ERROR, f"opcode {first & OPCODE:#x} is reserved (RFC 6455 §5.2)"
+        )
     fin = bool(first & FIN)
     # Step 2: the MASK bit and the 7-bit payload length share the second byte.
     masked = second & MASK
@@ -354,13 +330,16 @@ def _read_header(data: Bytes, offset: int, max_payload: int | None) -> _Header |
         (length,) = _U64.unpack_from(data, offset + 2)
         header_size = 10
         if length >> 63:
-            raise ProtocolError(1002, "the most significant bit of a 64-bit length must be 0 (§5.2)")
+            raise ProtocolError(
+                CloseCode.PROTOCOL_ERROR, "the most significant bit of a 64-bit length must be 0 (§5.2)"
+            )
     # Step 4: rules that the header alone decides, before waiting for the payload.
     if first & CONTROL:
         _check_control_frame(opcode, fin, length)
     elif max_payload is not None and length > max_payload:
         raise ProtocolError(
-            1009, f"a frame of {length} bytes is over this endpoint's limit of {max_payload} (§7.4.1)"
+            CloseCode.MESSAGE_TOO_BIG,
+            f"a frame of {length} bytes is over this endpoint's limit of {max_payload} (§7.4.1)",
         )
     # Step 5: the 4-byte masking key, present only when MASK is set.
     masking_key = None
@@ -379,10 +358,11 @@ def _check_control_frame(opcode: Opcode, fin: bool, length: int) -> None:
     # and MUST NOT be fragmented."
     if length > MAX_CONTROL_PAYLOAD:
         raise ProtocolError(
-            1002, f"a {opcode.name} frame carries {length} bytes; control frames allow 125 (§5.5)"
+            CloseCode.PROTOCOL_ERROR,
+            f"a {opcode.name} frame carries {length} bytes; control frames allow 125 (§5.5)",
         )
     if not fin:
-        raise ProtocolError(1002, f"a {opcode.name} frame must not be fragmented (§5.5)")
+        raise ProtocolError(CloseCode.PROTOCOL_ERROR, f"a {opcode.name} frame must not be fragmented (§5.5)")
 
 
 # --- Serializing -------------------------------------------------------------------
@@ -434,16 +414,21 @@ class Close:
             # Code_ is considered to be 1005".
             return cls(CloseCode.NO_STATUS_RCVD, "")
         if len(payload) == 1:
-            raise ProtocolError(1002, "a Close payload of 1 byte is invalid: the code takes 2 (§5.5.1)")
+            raise ProtocolError(
+                CloseCode.PROTOCOL_ERROR, "a Close payload of 1 byte is invalid: the code takes 2 (§5.5.1)"
+            )
         code = int.from_bytes(payload[:2], "big")
         if not is_valid_close_code(code):
             raise ProtocolError(
-                1002, f"close code {describe_close_code(code)} is not allowed on the wire (§7.4)"
+                CloseCode.PROTOCOL_ERROR,
+                f"close code {describe_close_code(code)} is not allowed on the wire (§7.4)",
             )
         try:
             reason = payload[2:].decode("utf-8")
         except UnicodeDecodeError:
-            raise ProtocolError(1007, "the reason of a Close frame must be UTF-8 (§5.5.1)") from None
+            raise ProtocolError(
+                CloseCode.INVALID_FRAME_PAYLOAD_DATA, "the reason of a Close frame must be UTF-8 (§5.5.1)"
+            ) from None
         return cls(code, reason)
 
     def serialize(self) -> bytes:
@@ -459,7 +444,5 @@ class Close:
         text = describe_close_code(self.code)
         return f"{text} {self.reason!r}" if self.reason else text
 
-    def _repr_html_(self) -> str:
-        from .explain import close_html
-
-        return close_html(self)
+    def _repr_html_(self) -> str | None:
+        return html_view(self)  # drawn by wslearn.explain, when it is loaded

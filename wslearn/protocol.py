@@ -548,11 +548,15 @@ class Protocol:
         """The rules parse_frame cannot know: they depend on who we are (RFC 6455 §5.1, §5.2)."""
         if frame.masking_key is None:
             if self._peer_masks:
-                raise ProtocolError(1002, "a client must mask every frame it sends (§5.1)")
+                raise ProtocolError(
+                    CloseCode.PROTOCOL_ERROR, "a client must mask every frame it sends (§5.1)"
+                )
         elif not self._peer_masks:
-            raise ProtocolError(1002, "a server must not mask the frames it sends (§5.1)")
+            raise ProtocolError(CloseCode.PROTOCOL_ERROR, "a server must not mask the frames it sends (§5.1)")
         if frame.rsv1 or frame.rsv2 or frame.rsv3:
-            raise ProtocolError(1002, "an RSV bit is set, but no extension was negotiated (§5.2)")
+            raise ProtocolError(
+                CloseCode.PROTOCOL_ERROR, "an RSV bit is set, but no extension was negotiated (§5.2)"
+            )
 
     def _receive_ping(self, frame: Frame) -> None:
         self._events.append(Ping(frame.payload))

@@ -86,14 +86,8 @@ from wslearn.aio.connection import READ_SIZE, next_connection_id
 from wslearn.errors import HandshakeError, ProtocolError
 from wslearn.eventlog import MAX_RAW, Direction, EventLog
 from wslearn.frames import parse_frame
-from wslearn.handshake import (
-    MAX_HEADER_SIZE,
-    Headers,
-    Request,
-    Response,
-    build_error_response,
-    parse_header_tokens,
-)
+from wslearn.handshake import build_error_response, wants_websocket
+from wslearn.http import MAX_HEADER_SIZE, Headers, Request, Response, authority, parse_header_tokens
 
 __all__ = ["HOP_BY_HOP", "MODES", "FrameTap", "Proxy", "check_mode", "forward_request", "start_proxy_server"]
 
@@ -133,11 +127,6 @@ def _drop_hop_by_hop(headers: Headers) -> Headers:
     return Headers([(n, v) for n, v in headers.items() if n.lower() not in HOP_BY_HOP | named])
 
 
-def _wants_websocket(headers: Headers) -> bool:
-    tokens = [t for v in headers.get_all("Upgrade") for t in parse_header_tokens(v)]
-    return any(token.lower() == "websocket" for token in tokens)
-
-
 def check_mode(mode: str) -> None:
     """Raise ValueError, naming the known modes, when ``mode`` is not one of :data:`MODES`."""
     if mode not in MODES:
@@ -149,7 +138,7 @@ def forward_request(request: Request, target_path: str, client_host: str, mode: 
     check_mode(mode)
     headers = _drop_hop_by_hop(request.headers)
     headers.remove("Sec-WebSocket-Extensions")  # the tap must read the payloads
-    if _wants_websocket(request.headers) and mode != "drop-upgrade":
+    if wants_websocket(request) and mode != "drop-upgrade":
         headers.add("Upgrade", "websocket")  # hop-by-hop, asked again on our own hop
         headers.add("Connection", "Upgrade")
     else:
@@ -271,8 +260,7 @@ class Proxy:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}"
+        return f"ws://{authority(self.host, self.port)}"
 
     async def listen(self, host: str, port: int) -> None:
         self._tcp_server = await asyncio.start_server(self._serve_link, host, port)
@@ -333,7 +321,7 @@ class Proxy:
         assert link.target_reader is not None and link.target_writer is not None
         upstream = forward_request(request, self.target_path, client_host, self.mode)
         link.target_writer.write(upstream.serialize())
-        if not _wants_websocket(request.headers):  # a page, a plain GET: relay it raw
+        if not wants_websocket(request):  # a page, a plain GET: relay it raw
             await self._pump_both(link, early, b"", tapping=False)
             return
         try:
@@ -353,7 +341,7 @@ class Proxy:
                     raise HandshakeError(400, "the client closed before a whole request")
                 buffer += data
         request, used = parsed
-        kind = "handshake" if _wants_websocket(request.headers) else "http"
+        kind = "handshake" if wants_websocket(request) else "http"
         self.event_log.record_http(link.conn_id, "in", bytes(buffer[:used]), kind=kind)
         return request, bytes(buffer[used:])
 

@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from wslearn.errors import HandshakeError
 from wslearn.eventlog import Direction, EventLog
+from wslearn.http import authority
 from wslearn.protocol import Event, HandshakeFailed, Protocol, ResponseReceived, Role
 
 from .connection import READ_SIZE, WebSocket, frame_tracer, next_connection_id
@@ -52,9 +53,7 @@ class WebSocketURL:
     @property
     def host_header(self) -> str:
         """The ``Host`` header: the port only when it is not the default (80 / 443)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        default = 443 if self.secure else 80
-        return host if self.port == default else f"{host}:{self.port}"
+        return authority(self.host, self.port, default_port=443 if self.secure else 80)
 
 
 def parse_url(url: str) -> WebSocketURL:

@@ -59,6 +59,7 @@ from wslearn.handshake import (
     is_loopback,
     parse_header_tokens,
 )
+from wslearn.http import authority
 from wslearn.i18n import _
 from wslearn.protocol import Event, HandshakeRejected, Protocol, RequestReceived, Role
 
@@ -186,8 +187,7 @@ class Server:
     @property
     def url(self) -> str:
         scheme = "wss" if self.secure else "ws"
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{scheme}://{host}:{self.port}"
+        return f"{scheme}://{authority(self.host, self.port)}"
 
     async def _listen(self, host: str, port: int, ssl: ssl_module.SSLContext | None) -> None:
         self._tcp_server = await asyncio.start_server(

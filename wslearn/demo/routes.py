@@ -25,7 +25,8 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from wslearn.errors import ConnectionClosed
-from wslearn.handshake import Headers, Request, Response, parse_header_tokens, text_response
+from wslearn.handshake import wants_websocket
+from wslearn.http import Headers, Response, text_response
 
 if TYPE_CHECKING:
     from wslearn.aio.connection import WebSocket
@@ -94,12 +95,6 @@ async def push(ws: WebSocket, *, interval: float = 2.0, count: int = 3) -> None:
 
 
 # --- Plain HTTP answers --------------------------------------------------------------
-
-
-def wants_websocket(request: Request) -> bool:
-    """Does the request ask to upgrade to WebSocket? (``Upgrade: websocket``, RFC 6455 §4.1)."""
-    tokens = [t for v in request.headers.get_all("Upgrade") for t in parse_header_tokens(v)]
-    return any(token.lower() == "websocket" for token in tokens)
 
 
 @cache

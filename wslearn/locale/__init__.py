@@ -43,7 +43,7 @@ def source_messages(root: Path = PACKAGE) -> dict[str, str]:
 
 
 def close_code_messages() -> dict[str, str]:
-    from wslearn.frames import _CLOSE_MEANINGS
+    from wslearn.errors import _CLOSE_MEANINGS
 
     return {meaning: f"close code {int(code)}" for code, meaning in _CLOSE_MEANINGS.items()}
 

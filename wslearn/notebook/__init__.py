@@ -26,6 +26,7 @@ from __future__ import annotations
 from ssl import SSLContext
 from typing import Any
 
+import wslearn.explain  # noqa: F401  (registers the HTML views of frames, requests..., see wslearn.views)
 from wslearn.aio import serve
 from wslearn.aio.server import Handler
 from wslearn.eventlog import EventLog

@@ -38,6 +38,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
 from wslearn.eventlog import EventLog
+from wslearn.http import authority
 
 __all__ = [
     "BackgroundServer",
@@ -155,12 +156,12 @@ class BackgroundServer:
     @property
     def url(self) -> str:
         """``ws://127.0.0.1:PORT`` (``wss://`` over TLS): add a route, e.g. ``server.url + "/chat"``."""
-        return f"{'wss' if self.secure else 'ws'}://{_authority(self.host, self.port)}"
+        return f"{'wss' if self.secure else 'ws'}://{authority(self.host, self.port)}"
 
     @property
     def http_url(self) -> str:
         """``http://127.0.0.1:PORT/`` (``https://`` over TLS): the chat page of the demo server."""
-        return f"{'https' if self.secure else 'http'}://{_authority(self.host, self.port)}/"
+        return f"{'https' if self.secure else 'http'}://{authority(self.host, self.port)}/"
 
     # --- Starting --------------------------------------------------------------------
 
@@ -251,11 +252,6 @@ class BackgroundServer:
             coro.close()
             raise RuntimeError(f"the server {self.name!r} is not running")
         return call_on_loop(self._loop, self._thread, coro, timeout, what=f"server {self.name!r}")
-
-
-def _authority(host: str, port: int) -> str:
-    """``host:port``; an IPv6 address goes in brackets (RFC 3986 §3.2.2)."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 # --- The registry: re-running a cell never fails ---------------------------------------

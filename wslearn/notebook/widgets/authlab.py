@@ -27,6 +27,7 @@ from wslearn.errors import ConnectionClosed, HandshakeError, WebSocketError
 from wslearn.handshake import Request, Response, build_error_response, parse_header_tokens
 from wslearn.i18n import N_, _
 from wslearn.notebook import BackgroundServer, SyncClient, start_demo, start_server
+from wslearn.redaction import MARKER
 
 from .common import GREEN, RED, Views, esc, fitting_label
 
@@ -182,7 +183,7 @@ _TOKEN_OFFER = re.compile(re.escape(PROTOCOL_PREFIX) + r"[^,\s]+")
 
 def redact(request_text: str) -> str:
     """The event log hides Authorization, Cookie and ?token=; hide a token offer too."""
-    return _TOKEN_OFFER.sub(PROTOCOL_PREFIX + "[redacted]", request_text)
+    return _TOKEN_OFFER.sub(PROTOCOL_PREFIX + MARKER, request_text)
 
 
 def _client_arguments(method: AuthMethod, credential: str, server: BackgroundServer) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from wslearn.http import authority
 from wslearn.i18n import _
 from wslearn.notebook.raw import (
     BREAKS,
@@ -91,7 +92,7 @@ class HandshakeEditor(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets 
     @property
     def host_header(self) -> str:
         """What a valid request puts in Host: the server's address."""
-        return f"{self.server.host}:{self.server.port}"
+        return authority(self.server.host, self.server.port)
 
     # --- What the buttons do ----------------------------------------------------------------
 
