@@ -140,7 +140,7 @@ class Headers:
 
     def __iter__(self) -> Iterator[str]:
         """The names, in order (a name that repeats comes several times)."""
-        return (name for name, _ in self._fields)
+        return (name for name, _value in self._fields)
 
     def items(self) -> list[tuple[str, str]]:
         """``(name, value)`` pairs, in order, names as they were written."""
@@ -522,7 +522,7 @@ def host_name(host_header: str) -> str | None:
 
     try:
         parts = urlsplit(f"//{host_header}")
-        _ = parts.port  # raises ValueError for a port that is not a number
+        _port = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
         return None
     if not parts.hostname or parts.username is not None or "/" in host_header:

@@ -263,7 +263,7 @@ def _legal_diagnose(case: Case, got: object) -> str | None:
         return _("frame {number} is not allowed: {why}").format(number=found[0] + 1, why=_(found[1]))
     if got is False and case.expected is True:
         open_message = any(not fin for opcode, fin in frames if opcode in DATA)
-        if open_message and any(opcode in CONTROL for opcode, _ in frames):
+        if open_message and any(opcode in CONTROL for opcode, _fin in frames):
             return N_("control frames (Ping, Pong, Close) may come between the fragments of a message (§5.4)")
         return N_(
             "every frame here is allowed; a message that is not finished yet may still get its last fragment"

@@ -974,4 +974,8 @@ MESSAGES: dict[str, str] = {
     "the request line must be 'METHOD target HTTP/1.1'; got {got}": "请求行必须是 'METHOD target HTTP/1.1'；得到的是 {got}",
     "{error}, the limit of this server": "{error}，这是这个服务器的上限",
     "malformed HTTP response: {error}": "格式错误的 HTTP 响应：{error}",
+    # wslearn/demo/routes.py
+    "404 Not Found: nothing at {path}\n\nThis server has:\n{routes}": "404 Not Found：{path} 这里什么也没有\n\n这个服务器有：\n{routes}",
+    "405 Method Not Allowed: {path} only answers GET and HEAD, not {method}\n": "405 Method Not Allowed：{path} 只回答 GET 和 HEAD，不回答 {method}\n",
+    "426 Upgrade Required: {path} is a WebSocket endpoint.\n\nThis request was plain HTTP. To open a WebSocket, the client sends a GET with\n  Upgrade: websocket\n  Connection: Upgrade\n  Sec-WebSocket-Key: <16 random bytes in base64>\n  Sec-WebSocket-Version: 13\nand the server answers 101 Switching Protocols (RFC 6455 §4.1, §4.2.2).\nUse a WebSocket client: new WebSocket(url) in a browser, the websockets library,\nor python -m wslearn connect ws://HOST:PORT{path}\n": "426 Upgrade Required：{path} 是一个 WebSocket 端点（endpoint）。\n\n这个请求是普通的 HTTP。要打开 WebSocket，客户端发送一个 GET 请求，带上\n  Upgrade: websocket\n  Connection: Upgrade\n  Sec-WebSocket-Key: <16 个随机字节的 base64>\n  Sec-WebSocket-Version: 13\n服务器回答 101 Switching Protocols（RFC 6455 §4.1、§4.2.2）。\n请使用 WebSocket 客户端：浏览器里的 new WebSocket(url)、websockets 库，\n或者 python -m wslearn connect ws://HOST:PORT{path}\n",
 }

@@ -141,7 +141,7 @@ def steps_html(steps: AcceptSteps, verdict: str | None) -> str:
     """:func:`accept_html` for a verdict given as :func:`key_verdict` writes it."""
     if verdict is None:
         return accept_html(steps, None)
-    status, _, reason = verdict.partition(": ")
+    status, _colon, reason = verdict.partition(": ")
     return accept_html(steps, Refusal(int(status) if status.isdigit() else 400, reason))
 
 

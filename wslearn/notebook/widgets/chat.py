@@ -89,10 +89,10 @@ class ChatWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
         self.refresh_every = refresh_every
         self._timer: threading.Timer | None = None
         self._timer_lock = threading.Lock()
-        self.users = [ChatUser(url) for _ in range(users)]
+        self.users = [ChatUser(url) for _number in range(users)]
         self.show_frames = widgets.Checkbox(value=False, description=_("show frames"))
         self.columns = [self._column(user) for user in self.users]
-        super().__init__([self.show_frames, widgets.HBox([column for column, _, _, _ in self.columns])])
+        super().__init__([self.show_frames, widgets.HBox([column for column, *_views in self.columns])])
         self.add_class("wslearn-chat")
         self.show_frames.observe(lambda _change: self.refresh(), names="value")
         for user in self.users:
@@ -149,7 +149,7 @@ class ChatWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
             self._timer.start()
 
     def _show(self, user: ChatUser) -> None:
-        _, transcript, _, frames = self.columns[self.users.index(user)]
+        _column, transcript, _entry, frames = self.columns[self.users.index(user)]
         ended = f"<p style='color:#cf222e'>closed: {esc(user.ended)}</p>" if user.ended else ""
         transcript.value = "".join(f"<div>{esc(line)}</div>" for line in user.lines) + ended
         frames.value = events_html(user.event_log.events()[-12:]) if self.show_frames.value else ""

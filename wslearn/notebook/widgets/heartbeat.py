@@ -103,8 +103,8 @@ class HeartbeatTimeline(Views, widgets.VBox):  # type: ignore[misc]  # ipywidget
                 mark.x = times
                 mark.y = [lane] * len(times)
         with self.rtt_line.hold_sync():
-            self.rtt_line.x = [t for t, _ in shown.rtts]
-            self.rtt_line.y = [ms for _, ms in shown.rtts]
+            self.rtt_line.x = [t for t, _ms in shown.rtts]
+            self.rtt_line.y = [ms for _t, ms in shown.rtts]
         self.legend.value = legend_html(shown)
 
     def detach(self) -> None:
@@ -136,7 +136,7 @@ def legend_html(shown: Timeline) -> str:
         f"<span style='color:{colour}'>●</span> {esc(lane)} ({len(shown.lanes[lane])}) &nbsp; "
         for lane, colour in zip(LANES, COLOURS, strict=True)
     )
-    rtts = ", ".join(f"{ms:.2f}" for _, ms in shown.rtts[-5:]) or "none yet"
+    rtts = ", ".join(f"{ms:.2f}" for _t, ms in shown.rtts[-5:]) or "none yet"
     closed = f"<br>closed: <b>{esc(shown.closed)}</b>" if shown.closed else ""
     return f"<p>lanes (bottom to top): {items}<br>last round trips (ms): {esc(rtts)}{closed}</p>"
 
@@ -152,7 +152,7 @@ def timeline_figure(shown: Timeline) -> Any:
         axes.scatter(times, [index] * len(times), color=colour, s=25)
     axes.set_yticks(range(len(LANES)), LANES)
     axes.set_title(f"heartbeats of connection #{shown.conn_id}")
-    rtt_axes.plot([t for t, _ in shown.rtts], [ms for _, ms in shown.rtts], marker="o")
+    rtt_axes.plot([t for t, _ms in shown.rtts], [ms for _t, ms in shown.rtts], marker="o")
     rtt_axes.set_ylabel("RTT (ms)")
     rtt_axes.set_xlabel("seconds after the connection opened")
     figure.tight_layout()
