@@ -19,7 +19,15 @@ from wslearn.eventlog import EventLog
 from wslearn.exercises import check
 from wslearn.explain import _close_rows, close_text, explain_frame
 from wslearn.frames import Close, CloseCode, Frame, Opcode, describe_close_code, serialize_frame
-from wslearn.handshake import Request, build_error_response, build_request, check_request
+from wslearn.handshake import (
+    Request,
+    Response,
+    build_error_response,
+    build_request,
+    check_request,
+    check_response,
+    server_said,
+)
 from wslearn.i18n import _, catalogue, display_width, fit, language, normalize, pad, set_language, utf8_length
 from wslearn.locale import missing, required, source_messages, translated_chapters
 from wslearn.notebook import start_demo
@@ -476,3 +484,19 @@ def test_a_computed_diagnosis_speaks_chinese(chinese: None) -> None:
     set_language("en")
     result = check("05.apply_mask", lambda payload, key: b"")
     assert any(hint.startswith("the result has 0 bytes; a masked payload") for hint in result.hints)
+
+
+def test_what_a_refusing_server_said_is_found_in_either_language() -> None:
+    refusal = Response(
+        403, "Forbidden", body="这个服务器不允许 Origin 'http://evil.example'\n\nmore".encode()
+    )
+    for lang, words in (("en", "instead of 101 Switching Protocols; it said: "), ("zh_CN", "；它说：")):
+        set_language(lang)
+        try:
+            with pytest.raises(HandshakeError) as refused:
+                check_response(refusal, key=RFC_EXAMPLE_KEY)
+        finally:
+            set_language(None)
+        assert words in refused.value.reason
+        assert server_said(refused.value) == "这个服务器不允许 Origin 'http://evil.example'"
+    assert server_said(HandshakeError(403, "no words")) == "no words"

@@ -53,7 +53,7 @@ from .http import (
     parse_header_tokens,
     text_response,
 )
-from .i18n import N_, _
+from .i18n import LANGUAGES, N_, _, catalogue
 from .redaction import SECRET_HEADERS, SECRET_QUERY, redact_target
 from .views import html_view
 
@@ -84,6 +84,7 @@ __all__ = [
     "parse_header_tokens",
     "redact_target",
     "select_subprotocol",
+    "server_said",
     "text_response",
     "wants_websocket",
 ]
@@ -451,13 +452,25 @@ def _check_status(resp: Response) -> None:
     if resp.status == 101:
         return
     said = resp.body[:200].decode("utf-8", "replace").strip()
-    if said:
-        answered = _(
-            "the server answered {status} {reason} instead of 101 Switching Protocols; it said: {said}"
-        )
-    else:
-        answered = _("the server answered {status} {reason} instead of 101 Switching Protocols")
-    raise HandshakeError(resp.status, answered.format(status=resp.status, reason=resp.reason, said=said))
+    answered = _("the server answered {status} {reason} instead of 101 Switching Protocols")
+    answered = answered.format(status=resp.status, reason=resp.reason)
+    raise HandshakeError(resp.status, answered + _(_IT_SAID) + said if said else answered)
+
+
+# Between the client's words and the server's in the reason of a refused handshake.
+_IT_SAID = N_("; it said: ")
+
+
+def server_said(error: HandshakeError) -> str:
+    """The first line of what a refusing server wrote in its answer, as :func:`check_response`
+    quotes it after "it said:" (in any language of the catalogue); the first line of the whole
+    reason when the server wrote nothing."""
+    wordings = [catalogue(lang).get(_IT_SAID, _IT_SAID) for lang in LANGUAGES]
+    for separator in dict.fromkeys([_IT_SAID, *wordings]):
+        _before, found, said = error.reason.partition(separator)
+        if found and said.strip():
+            return said.splitlines()[0]
+    return error.reason.splitlines()[0] if error.reason else ""
 
 
 def _check_response_upgrade(resp: Response) -> None:

@@ -937,7 +937,7 @@ MESSAGES: dict[str, str] = {
     "{name} must appear once; got {count} values {values}": "{name} 只能出现一次；得到了 {count} 个值 {values}",
     "Sec-WebSocket-Key must be base64 of 16 bytes; got {count} characters: {key} (a valid key has 24)": "Sec-WebSocket-Key 必须是 16 个字节的 base64；得到的是 {count} 个字符：{key}（有效的 key 有 24 个）",
     "Sec-WebSocket-Key must be base64 of 16 bytes; got {key}, which decodes to {count} bytes": "Sec-WebSocket-Key 必须是 16 个字节的 base64；得到的是 {key}，解码后是 {count} 个字节",
-    "the server answered {status} {reason} instead of 101 Switching Protocols; it said: {said}": "服务器回答的是 {status} {reason}，而不是 101 Switching Protocols；它说：{said}",
+    "; it said: ": "；它说：",
     "the server answered {status} {reason} instead of 101 Switching Protocols": "服务器回答的是 {status} {reason}，而不是 101 Switching Protocols",
     "Sec-WebSocket-Accept should be {expected} (base64 of SHA-1 of our key + GUID); got {got}": "Sec-WebSocket-Accept 应该是 {expected}（我们的 key + GUID 的 SHA-1 的 base64）；得到的是 {got}",
     "the server chose Sec-WebSocket-Protocol {got}; we offered none": "服务器选择了 Sec-WebSocket-Protocol {got}；但我们没有提议任何子协议（subprotocol）",

@@ -24,7 +24,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from wslearn.errors import ConnectionClosed, HandshakeError, WebSocketError
-from wslearn.handshake import Request, Response, build_error_response, parse_header_tokens
+from wslearn.handshake import Request, Response, build_error_response, parse_header_tokens, server_said
 from wslearn.i18n import N_, _
 from wslearn.notebook import BackgroundServer, SyncClient, start_demo, start_server
 from wslearn.redaction import MARKER
@@ -240,8 +240,7 @@ def attempt(method_key: str, credential: str = "right") -> Attempt:
 
 def _said(error: HandshakeError) -> str:
     """The first line of what a refusing server said, without the client's preamble."""
-    said = error.reason.partition("it said: ")[2] or error.reason
-    return f"{error.status}: {said.splitlines()[0]}"
+    return f"{error.status}: {server_said(error)}"
 
 
 def _talk(client: SyncClient, method: AuthMethod, secret: str | None) -> tuple[int | None, str]:
