@@ -421,9 +421,16 @@ def photograph_chinese_widget(page: Any) -> None:
     widget.scroll_into_view_if_needed(timeout=30_000)
     expect(widget).to_contain_text(CJK, timeout=30_000)
     buttons = widget.locator("button")
-    assert buttons.count() >= 2, "the fragmentation lab shows its send and new-connection buttons"
-    labels = [buttons.nth(i).inner_text().strip() for i in range(buttons.count())]
-    assert "发送帧" in labels and "新连接" in labels, labels
+    buttons.first.scroll_into_view_if_needed(timeout=30_000)
+    sizes = {
+        (buttons.nth(i).text_content() or "").strip(): buttons.nth(i).evaluate(
+            "button => [button.clientWidth, button.scrollWidth]"
+        )
+        for i in range(buttons.count())
+    }
+    for label in ("发送帧", "新连接"):  # send frame, new connection: drawn, and in full
+        shown, needed = sizes[label]
+        assert 0 < needed <= shown + 1, f"the button {label} is {shown} px wide, its label needs {needed}"
     check_buttons_fit(page, ZH_WIDGET[0])
     widget.screenshot(path=str(ARTIFACTS / "e2e-zh-CN-widget.png"))
 
