@@ -400,6 +400,18 @@ def check_speaks_chinese(page: Any, notebook: str, saved: dict[str, Any]) -> Non
         assert "小测验" in checkpoint.inner_text(), f"the checkpoint of {notebook} is not in Chinese"
 
 
+# The labels of the wslearn buttons on screen that do not fit their button (drawn cut, "发…").
+CUT_BUTTON_LABELS = """() => [...document.querySelectorAll('[class*="wslearn-"] button')]
+  .filter(button => button.clientWidth > 0 && button.scrollWidth > button.clientWidth + 1)
+  .map(button => button.textContent.trim())"""
+
+
+def check_buttons_fit(page: Any, notebook: str) -> None:
+    """A translated label is longer than the English one: every button drawn shows all of it."""
+    cut = page.evaluate(CUT_BUTTON_LABELS)
+    assert cut == [], f"{notebook}: buttons too narrow for their labels: {cut}"
+
+
 def photograph_chinese_widget(page: Any) -> None:
     """One Chinese widget as Chromium draws it: its labels are Chinese, drawn with the CJK font."""
     from playwright.sync_api import expect
@@ -408,6 +420,18 @@ def photograph_chinese_widget(page: Any) -> None:
     # Lab draws only the cells near the viewport: bring the widget there, then read what it shows.
     widget.scroll_into_view_if_needed(timeout=30_000)
     expect(widget).to_contain_text(CJK, timeout=30_000)
+    buttons = widget.locator("button")
+    buttons.first.scroll_into_view_if_needed(timeout=30_000)
+    sizes = {
+        (buttons.nth(i).text_content() or "").strip(): buttons.nth(i).evaluate(
+            "button => [button.clientWidth, button.scrollWidth]"
+        )
+        for i in range(buttons.count())
+    }
+    for label in ("发送帧", "新连接"):  # send frame, new connection: drawn, and in full
+        shown, needed = sizes[label]
+        assert 0 < needed <= shown + 1, f"the button {label} is {shown} px wide, its label needs {needed}"
+    check_buttons_fit(page, ZH_WIDGET[0])
     widget.screenshot(path=str(ARTIFACTS / "e2e-zh-CN-widget.png"))
 
 
@@ -572,6 +596,7 @@ def test_notebook_in_jupyterlab(lab: Lab, browser_context: Any, notebook: str) -
         check_widgets_rendered(page, saved)
         if is_chinese(notebook):
             check_speaks_chinese(page, notebook, saved)
+            check_buttons_fit(page, notebook)
         if notebook == ZH_WIDGET[0]:
             photograph_chinese_widget(page)
         if notebook in (START_HERE, ZH_START_HERE):

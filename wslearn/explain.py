@@ -38,6 +38,7 @@ from .frames import (
 )
 from .handshake import AcceptSteps
 from .http import Request, Response, body_text, request_text, response_text, shown_headers
+from .i18n import N_, _, fit, pad
 from .redaction import redact_target
 from .views import register_html
 
@@ -103,7 +104,7 @@ def hexdump(data: Bytes, *, width: int = 16, limit: int | None = 4096) -> str:
     digits = max(4, len(f"{len(data) - 1:x}"))
     lines = []
     for offset, chunk in _rows(data, width, limit):
-        hex_part = _hex_column(chunk, width, lambda _, octet: f"{octet:02x}")
+        hex_part = _hex_column(chunk, width, lambda _index, octet: f"{octet:02x}")
         text = "".join(_printable(octet) for octet in chunk)
         lines.append(f"{offset:0{digits}x}  {hex_part}  |{text}|")
     if limit is not None and len(data) > limit:
@@ -543,22 +544,23 @@ def frame_html(frame: Frame) -> str:
 
 # --- Rendering a frame explanation ----------------------------------------------------
 
-_COLUMNS = (("field", 24), ("position", 24), ("raw", 26), ("value", 22), ("meaning", 0))
+# Widths in columns of a monospaced font: a Chinese character takes two (i18n.display_width).
+_COLUMNS = ((N_("field"), 24), (N_("position"), 24), (N_("raw"), 26), (N_("value"), 22), (N_("meaning"), 0))
 
 
 def _cell(text: str, width: int) -> str:
+    """``text`` padded to ``width`` columns, cut with "…" so one space stays before the next."""
     if not width:
         return text
-    text = text if len(text) < width else text[: width - 2] + "…"
-    return text.ljust(width)
+    return pad(fit(text, width - 1), width)
 
 
 def _text_table(fields: tuple[Field, ...]) -> str:
-    header = "".join(_cell(name, width) for name, width in _COLUMNS)
+    header = "".join(_cell(_(name), width) for name, width in _COLUMNS)
     rows = [header]
     for f in fields:
         cells = (f.name, f.position, f.raw, f.value, f.meaning)
-        rows.append("".join(_cell(c, w) for c, (_, w) in zip(cells, _COLUMNS, strict=True)))
+        rows.append("".join(_cell(c, w) for c, (_name, w) in zip(cells, _COLUMNS, strict=True)))
     return "\n".join(row.rstrip() for row in rows)
 
 
@@ -572,7 +574,7 @@ def _swatch(kind: str) -> str:
 
 
 def _html_table(fields: tuple[Field, ...]) -> str:
-    head = "".join(f'<th style="{_STYLE_CELL}">{name}</th>' for name, _ in _COLUMNS)
+    head = "".join(f'<th style="{_STYLE_CELL}">{html.escape(_(name))}</th>' for name, _width in _COLUMNS)
     rows = []
     for f in fields:
         cells = (f.name, f.position, f.raw, f.value, f.meaning)
@@ -624,20 +626,20 @@ def _frame_explanation_html(explanation: FrameExplanation) -> str:
 
 def _close_rows(close: Close) -> list[tuple[str, str]]:
     rows = [
-        ("code", describe_close_code(close.code)),
-        ("range", close_code_range(close.code)),
-        ("reason", repr(close.reason) if close.reason else "(none)"),
+        (_("code"), describe_close_code(close.code)),
+        (_("range"), close_code_range(close.code)),
+        (_("reason"), repr(close.reason) if close.reason else _("(none)")),
     ]
     try:
-        rows.append(("payload bytes", close.serialize().hex(" ")))
+        rows.append((_("payload bytes"), close.serialize().hex(" ")))
     except ValueError as exc:
-        rows.append(("payload bytes", f"cannot be sent: {exc}"))
+        rows.append((_("payload bytes"), _("cannot be sent: {error}").format(error=exc)))
     return rows
 
 
 def close_text(close: Close) -> str:
     """A Close payload, line by line: code, range, reason, bytes."""
-    return "\n".join(f"{name:<14}{value}" for name, value in _close_rows(close))
+    return "\n".join(pad(name, 14) + value for name, value in _close_rows(close))
 
 
 def close_html(close: Close) -> str:

@@ -53,6 +53,7 @@ from .http import (
     parse_header_tokens,
     text_response,
 )
+from .i18n import LANGUAGES, N_, _, catalogue
 from .redaction import SECRET_HEADERS, SECRET_QUERY, redact_target
 from .views import html_view
 
@@ -83,6 +84,7 @@ __all__ = [
     "parse_header_tokens",
     "redact_target",
     "select_subprotocol",
+    "server_said",
     "text_response",
     "wants_websocket",
 ]
@@ -172,18 +174,25 @@ def _check_method(req: Request) -> None:
     if req.method != "GET":
         # RFC 9110 §15.5.6: a 405 response lists the allowed methods in Allow.
         raise HandshakeError(
-            405, f"a WebSocket handshake uses GET; got {excerpt(req.method)}", (("Allow", "GET"),)
+            405,
+            _("a WebSocket handshake uses GET; got {method}").format(method=excerpt(req.method)),
+            (("Allow", "GET"),),
         )
 
 
 def _check_http_version(req: Request) -> None:
     match = re.fullmatch(r"HTTP/(\d)\.(\d)", req.version)
     if match is None:
-        raise HandshakeError(400, f"the HTTP version must be HTTP/1.1; got {excerpt(req.version)}")
+        wrong = _("the HTTP version must be HTTP/1.1; got {version}")
+        raise HandshakeError(400, wrong.format(version=excerpt(req.version)))
     if int(match[1]) >= 2:
-        raise HandshakeError(505, f"WebSocket upgrades need HTTP/1.1; got {req.version}")
+        raise HandshakeError(
+            505, _("WebSocket upgrades need HTTP/1.1; got {version}").format(version=req.version)
+        )
     if int(match[2]) < 1:
-        raise HandshakeError(400, f"WebSocket needs HTTP/1.1 or higher; got {req.version}")
+        raise HandshakeError(
+            400, _("WebSocket needs HTTP/1.1 or higher; got {version}").format(version=req.version)
+        )
 
 
 def _one_value(
@@ -192,14 +201,15 @@ def _one_value(
     """The value of a header that may appear at most once (None when absent)."""
     values = req.headers.get_all(name)
     if len(values) > 1:
-        raise HandshakeError(status, f"{name} must appear once; got {len(values)} values {values}", headers)
+        once = _("{name} must appear once; got {count} values {values}")
+        raise HandshakeError(status, once.format(name=name, count=len(values), values=values), headers)
     return values[0] if values else None
 
 
 def _check_host(req: Request) -> None:
     # RFC 9112 §3.2: a server MUST answer 400 when Host is missing or repeated.
     if _one_value(req, "Host") is None:
-        raise HandshakeError(400, "the Host header is missing (HTTP/1.1 requires it)")
+        raise HandshakeError(400, _("the Host header is missing (HTTP/1.1 requires it)"))
 
 
 def wants_websocket(req: Request) -> bool:
@@ -213,36 +223,39 @@ def _check_upgrade(req: Request) -> None:
         # RFC 9110 §15.5.22: 426 Upgrade Required names the protocol to upgrade to.
         raise HandshakeError(
             426,
-            "this URL speaks WebSocket only, and the request has no Upgrade: websocket header",
+            _("this URL speaks WebSocket only, and the request has no Upgrade: websocket header"),
             (("Upgrade", "websocket"),),
         )
     if not wants_websocket(req):
         got = excerpt(req.headers["Upgrade"])
-        raise HandshakeError(400, f"Upgrade must contain websocket; got {got}")
+        raise HandshakeError(400, _("Upgrade must contain websocket; got {got}").format(got=got))
 
 
 def _check_connection(req: Request) -> None:
     if not req.headers.get_all("Connection"):
-        raise HandshakeError(400, "the Connection header is missing; it must contain Upgrade")
+        raise HandshakeError(400, _("the Connection header is missing; it must contain Upgrade"))
     if not any(token.lower() == "upgrade" for token in header_tokens(req.headers, "Connection")):
         got = excerpt(req.headers["Connection"])
-        raise HandshakeError(400, f"Connection must contain the token Upgrade; got {got}")
+        raise HandshakeError(400, _("Connection must contain the token Upgrade; got {got}").format(got=got))
 
 
 def _check_key(req: Request) -> str:
     key = _one_value(req, "Sec-WebSocket-Key")
     if key is None:
-        raise HandshakeError(400, "the Sec-WebSocket-Key header is missing")
-    wanted = "Sec-WebSocket-Key must be base64 of 16 bytes"
+        raise HandshakeError(400, _("the Sec-WebSocket-Key header is missing"))
     if len(key) != 24:
-        got = f"{len(key)} characters: {excerpt(key)}"
-        raise HandshakeError(400, f"{wanted}; got {got} (a valid key has 24)")
+        length = _(
+            "Sec-WebSocket-Key must be base64 of 16 bytes; got {count} characters: {key} (a valid key has 24)"
+        )
+        raise HandshakeError(400, length.format(count=len(key), key=excerpt(key)))
     try:
         raw = base64.b64decode(key, validate=True)
     except ValueError:  # binascii.Error, or characters outside ASCII
-        raise HandshakeError(400, f"{wanted}; got {excerpt(key)}, which is not base64") from None
+        not_base64 = _("Sec-WebSocket-Key must be base64 of 16 bytes; got {key}, which is not base64")
+        raise HandshakeError(400, not_base64.format(key=excerpt(key))) from None
     if len(raw) != 16:
-        raise HandshakeError(400, f"{wanted}; got {excerpt(key)}, which decodes to {len(raw)} bytes")
+        size = _("Sec-WebSocket-Key must be base64 of 16 bytes; got {key}, which decodes to {count} bytes")
+        raise HandshakeError(400, size.format(key=excerpt(key), count=len(raw)))
     return key
 
 
@@ -252,10 +265,11 @@ def _check_websocket_version(req: Request) -> None:
     version = _one_value(req, "Sec-WebSocket-Version", 426, speaks_13)
     if version is None:
         raise HandshakeError(
-            426, "the Sec-WebSocket-Version header is missing; this server speaks 13", speaks_13
+            426, _("the Sec-WebSocket-Version header is missing; this server speaks 13"), speaks_13
         )
     if version != "13":
-        raise HandshakeError(426, f"Sec-WebSocket-Version must be 13; got {excerpt(version)}", speaks_13)
+        wrong = _("Sec-WebSocket-Version must be 13; got {version}").format(version=excerpt(version))
+        raise HandshakeError(426, wrong, speaks_13)
 
 
 def _check_no_body(req: Request) -> None:
@@ -263,10 +277,10 @@ def _check_no_body(req: Request) -> None:
     length = req.headers.get("Content-Length", "0")
     if length != "0":
         got = f"Content-Length: {excerpt(length)}"
-        raise HandshakeError(400, f"a WebSocket handshake request has no body; got {got}")
+        raise HandshakeError(400, _("a WebSocket handshake request has no body; got {got}").format(got=got))
     if "Transfer-Encoding" in req.headers:
         got = f"Transfer-Encoding: {excerpt(req.headers['Transfer-Encoding'])}"
-        raise HandshakeError(400, f"a WebSocket handshake request has no body; got {got}")
+        raise HandshakeError(400, _("a WebSocket handshake request has no body; got {got}").format(got=got))
 
 
 def _check_origin(req: Request, origin_allowed: Callable[[str | None], bool] | None) -> None:
@@ -275,8 +289,10 @@ def _check_origin(req: Request, origin_allowed: Callable[[str | None], bool] | N
     if origin_allowed is None or origin_allowed(origin):
         return
     if origin is None:
-        raise HandshakeError(403, "this server refuses requests without an Origin header")
-    raise HandshakeError(403, f"Origin {excerpt(origin)} is not allowed by this server")
+        raise HandshakeError(403, _("this server refuses requests without an Origin header"))
+    raise HandshakeError(
+        403, _("Origin {origin} is not allowed by this server").format(origin=excerpt(origin))
+    )
 
 
 # --- Server side: whose name is in Host? (DNS rebinding, RFC 6455 §10.2) --------------
@@ -290,13 +306,13 @@ def check_host(req: Request, allowed_hosts: Sequence[str] = ()) -> None:
     host = req.headers.get("Host")
     if host_allowed(host, allowed_hosts):
         return
-    also = f" and {', '.join(allowed_hosts)}" if allowed_hosts else ""
-    raise HandshakeError(
-        403,
-        f"Host {excerpt(host or '')} is not a name of this server. It answers localhost, 127.0.0.1"
-        f" and [::1]{also}: a page that renames itself to this machine (DNS rebinding) still"
-        " sends its own name. If you reach this server by another name, add it to allowed_hosts.",
+    names = ["localhost", "127.0.0.1", "[::1]", *allowed_hosts]
+    why = _(
+        "It answers {names}: a page that renames itself to this machine (DNS rebinding) still"
+        " sends its own name. If you reach this server by another name, add it to allowed_hosts."
     )
+    stranger = _("Host {host} is not a name of this server.").format(host=excerpt(host or ""))
+    raise HandshakeError(403, stranger + " " + why.format(names=", ".join(names)))
 
 
 # --- Server side: answering (RFC 6455 §4.2.2) ----------------------------------------
@@ -346,16 +362,21 @@ def build_accept_response(
     return Response(101, "Switching Protocols", headers=headers)
 
 
+# What to do about a refusal, after the reason: translated when the answer is built.
 _HINTS = {
-    400: "A WebSocket handshake is a GET with Upgrade: websocket, Connection: Upgrade,"
-    " Sec-WebSocket-Key and Sec-WebSocket-Version: 13 (RFC 6455 §4.1).",
-    401: "Send credentials the server accepts (RFC 6455 §4.1: the handshake may carry"
-    " Authorization or Cookie headers).",
-    403: "The server refused this client: its Origin policy (RFC 6455 §10.2) or its access rules.",
-    405: "Open a WebSocket with a GET request (RFC 6455 §4.1).",
-    426: "Connect with a WebSocket client, e.g. new WebSocket(url) in a browser (RFC 6455 §4.1).",
-    431: "Send fewer or smaller headers (RFC 6585 §5).",
-    505: "WebSocket runs over HTTP/1.1 (RFC 6455 §4.1).",
+    400: N_(
+        "A WebSocket handshake is a GET with Upgrade: websocket, Connection: Upgrade,"
+        " Sec-WebSocket-Key and Sec-WebSocket-Version: 13 (RFC 6455 §4.1)."
+    ),
+    401: N_(
+        "Send credentials the server accepts (RFC 6455 §4.1: the handshake may carry"
+        " Authorization or Cookie headers)."
+    ),
+    403: N_("The server refused this client: its Origin policy (RFC 6455 §10.2) or its access rules."),
+    405: N_("Open a WebSocket with a GET request (RFC 6455 §4.1)."),
+    426: N_("Connect with a WebSocket client, e.g. new WebSocket(url) in a browser (RFC 6455 §4.1)."),
+    431: N_("Send fewer or smaller headers (RFC 6585 §5)."),
+    505: N_("WebSocket runs over HTTP/1.1 (RFC 6455 §4.1)."),
 }
 
 
@@ -364,7 +385,7 @@ def build_error_response(error: HandshakeError) -> Response:
     status = error.status if 100 <= error.status <= 999 else 400
     body = f"{error.reason}\n"
     if status in _HINTS:
-        body += f"\n{_HINTS[status]}\n"
+        body += f"\n{_(_HINTS[status])}\n"
     response = text_response(status, body, error.headers)
     if status == 426 and "Upgrade" not in response.headers:
         response.headers.add("Upgrade", "websocket")  # RFC 9110 §15.5.22: a 426 names the protocol
@@ -431,21 +452,40 @@ def _check_status(resp: Response) -> None:
     if resp.status == 101:
         return
     said = resp.body[:200].decode("utf-8", "replace").strip()
-    reason = f"the server answered {resp.status} {resp.reason} instead of 101 Switching Protocols"
-    raise HandshakeError(resp.status, f"{reason}; it said: {said}" if said else reason)
+    answered = _("the server answered {status} {reason} instead of 101 Switching Protocols")
+    answered = answered.format(status=resp.status, reason=resp.reason)
+    raise HandshakeError(resp.status, answered + _(_IT_SAID) + said if said else answered)
+
+
+# Between the client's words and the server's in the reason of a refused handshake.
+_IT_SAID = N_("; it said: ")
+
+
+def server_said(error: HandshakeError) -> str:
+    """The first line of what a refusing server wrote in its answer, as :func:`check_response`
+    quotes it after "it said:" (in any language of the catalogue); the first line of the whole
+    reason when the server wrote nothing."""
+    wordings = [catalogue(lang).get(_IT_SAID, _IT_SAID) for lang in LANGUAGES]
+    for separator in dict.fromkeys([_IT_SAID, *wordings]):
+        _before, found, said = error.reason.partition(separator)
+        if found and said.strip():
+            return said.splitlines()[0]
+    return error.reason.splitlines()[0] if error.reason else ""
 
 
 def _check_response_upgrade(resp: Response) -> None:
     tokens = header_tokens(resp.headers, "Upgrade")
     if [token.lower() for token in tokens] != ["websocket"]:
         got = excerpt(resp.headers.get("Upgrade", ""))
-        raise HandshakeError(resp.status, f"the response's Upgrade must be websocket; got {got}")
+        raise HandshakeError(
+            resp.status, _("the response's Upgrade must be websocket; got {got}").format(got=got)
+        )
 
 
 def _check_response_connection(resp: Response) -> None:
     if not any(token.lower() == "upgrade" for token in header_tokens(resp.headers, "Connection")):
         got = excerpt(resp.headers.get("Connection", ""))
-        reason = f"the response's Connection must contain Upgrade; got {got}"
+        reason = _("the response's Connection must contain Upgrade; got {got}").format(got=got)
         raise HandshakeError(resp.status, reason)
 
 
@@ -453,19 +493,15 @@ def _check_accept(resp: Response, key: str) -> None:
     expected = accept_key(key)
     got = resp.headers.get("Sec-WebSocket-Accept")
     if got != expected:
-        raise HandshakeError(
-            resp.status,
-            f"Sec-WebSocket-Accept should be {expected} (base64 of SHA-1 of our key + GUID);"
-            f" got {excerpt(got or '')}",
-        )
+        wrong = _("Sec-WebSocket-Accept should be {expected} (base64 of SHA-1 of our key + GUID); got {got}")
+        raise HandshakeError(resp.status, wrong.format(expected=expected, got=excerpt(got or "")))
 
 
 def _check_no_extensions(resp: Response) -> None:
     if "Sec-WebSocket-Extensions" in resp.headers:
         got = excerpt(resp.headers["Sec-WebSocket-Extensions"])
-        raise HandshakeError(
-            resp.status, f"the server chose Sec-WebSocket-Extensions {got}, but we asked for none"
-        )
+        chosen = _("the server chose Sec-WebSocket-Extensions {got}, but we asked for none").format(got=got)
+        raise HandshakeError(resp.status, chosen)
 
 
 def _agreed_subprotocol(resp: Response, offered: Sequence[str]) -> str | None:
@@ -475,7 +511,8 @@ def _agreed_subprotocol(resp: Response, offered: Sequence[str]) -> str | None:
     if len(chosen) == 1 and chosen[0] in offered:
         return chosen[0]
     got = excerpt(resp.headers["Sec-WebSocket-Protocol"])
-    we_offered = ", ".join(offered) if offered else "none"
-    raise HandshakeError(
-        resp.status, f"the server chose Sec-WebSocket-Protocol {got}; we offered {we_offered}"
-    )
+    if not offered:
+        unasked = _("the server chose Sec-WebSocket-Protocol {got}; we offered none")
+        raise HandshakeError(resp.status, unasked.format(got=got))
+    other = _("the server chose Sec-WebSocket-Protocol {got}; we offered {offered}")
+    raise HandshakeError(resp.status, other.format(got=got, offered=", ".join(offered)))

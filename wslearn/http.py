@@ -22,6 +22,7 @@ from http import HTTPStatus
 from typing import overload
 
 from .errors import HandshakeError
+from .i18n import _
 from .redaction import SECRET_HEADERS, redact_target, redact_value, starts_like_secret_header
 from .views import html_view
 
@@ -139,7 +140,7 @@ class Headers:
 
     def __iter__(self) -> Iterator[str]:
         """The names, in order (a name that repeats comes several times)."""
-        return (name for name, _ in self._fields)
+        return (name for name, _value in self._fields)
 
     def items(self) -> list[tuple[str, str]]:
         """``(name, value)`` pairs, in order, names as they were written."""
@@ -210,14 +211,15 @@ def _check_request_start(first_bytes: bytes) -> None:
     """Fail at once, not after 8 KiB, when the bytes cannot be the start of a request."""
     if first_bytes and not _TOKEN.match(first_bytes[:1].decode("latin-1")):
         got = excerpt(redact_target(first_bytes.decode("latin-1")))
-        hint = " (a TLS handshake: wss:// sent to a ws:// server?)" if first_bytes[0] == 0x16 else ""
-        raise _BadHTTP(f"a request starts with a method such as GET; got {got}{hint}")
+        hint = _(" (a TLS handshake: wss:// sent to a ws:// server?)") if first_bytes[0] == 0x16 else ""
+        raise _BadHTTP(_("a request starts with a method such as GET; got {got}").format(got=got) + hint)
 
 
 def _check_response_start(first_bytes: bytes) -> None:
     """Fail at once when the peer does not answer in HTTP at all."""
     if not b"HTTP/".startswith(first_bytes[:5]):
-        raise _BadHTTP(f"a response starts with 'HTTP/'; got {excerpt(first_bytes.decode('latin-1'))}")
+        got = excerpt(first_bytes.decode("latin-1"))
+        raise _BadHTTP(_("a response starts with 'HTTP/'; got {got}").format(got=got))
 
 
 def _split_header_section(data: Bytes, max_size: int) -> tuple[str, list[str], int] | None:
@@ -229,7 +231,7 @@ def _split_header_section(data: Bytes, max_size: int) -> tuple[str, list[str], i
     end = _END_OF_HEADERS.search(window)
     if end is None:
         if len(data) >= max_size:
-            raise _TooBig(f"the header section is larger than {max_size} bytes")
+            raise _TooBig(_("the header section is larger than {size} bytes").format(size=max_size))
         return None
     # latin-1 maps each byte to one character, so no byte can fail to decode.
     lines = window[: end.start()].decode("latin-1").split("\n")
@@ -242,16 +244,20 @@ def _parse_header_lines(lines: list[str]) -> Headers:
     headers = Headers()
     for number, line in enumerate(lines, start=2):
         if line[:1] in (" ", "\t"):
-            raise _BadHTTP(f"line {number} starts with whitespace (obsolete folding, RFC 9112 §5.2)")
+            folded = _("line {number} starts with whitespace (obsolete folding, RFC 9112 §5.2)")
+            raise _BadHTTP(folded.format(number=number))
         name, colon, value = line.partition(":")
         if not colon:
-            raise _BadHTTP(f"line {number} is not 'Name: value'; got {_excerpt_unless_secret(line)}")
+            no_colon = _("line {number} is not 'Name: value'; got {line}")
+            raise _BadHTTP(no_colon.format(number=number, line=_excerpt_unless_secret(line)))
         if not _TOKEN.fullmatch(name):
-            raise _BadHTTP(f"{_excerpt_unless_secret(name)} on line {number} is not a valid header name")
+            bad_name = _("{name} on line {number} is not a valid header name")
+            raise _BadHTTP(bad_name.format(name=_excerpt_unless_secret(name), number=number))
         value = value.strip(" \t")
         if not _FIELD_VALUE.fullmatch(value):
-            shown = "(a credential: not shown)" if name.lower() in SECRET_HEADERS else excerpt(value)
-            raise _BadHTTP(f"the value of {name} contains a control character: {shown}")
+            shown = _("(a credential: not shown)") if name.lower() in SECRET_HEADERS else excerpt(value)
+            control = _("the value of {name} contains a control character: {shown}")
+            raise _BadHTTP(control.format(name=name, shown=shown))
         headers.add(name, value)
     return headers
 
@@ -260,7 +266,7 @@ def _excerpt_unless_secret(line: str) -> str:
     """:func:`excerpt`, except for a line that starts like a credential header: an error
     answer quotes what it refuses, and must not hand a credential back (or into a log)."""
     if starts_like_secret_header(line):
-        return "a line that starts like a credential header (not shown)"
+        return _("a line that starts like a credential header (not shown)")
     return excerpt(redact_target(line))
 
 
@@ -270,7 +276,8 @@ def _content_length(headers: Headers) -> int | None:
     if not values:
         return None
     if len(values) > 1 or not re.fullmatch(r"[0-9]{1,18}", next(iter(values))):
-        raise _BadHTTP(f"Content-Length must be one number; got {excerpt(headers['Content-Length'])}")
+        got = excerpt(headers["Content-Length"])
+        raise _BadHTTP(_("Content-Length must be one number; got {got}").format(got=got))
     return int(values.pop())
 
 
@@ -304,13 +311,15 @@ class Request:
             match = _REQUEST_LINE.fullmatch(request_line)
             if match is None:
                 got = excerpt(redact_target(request_line))
-                raise _BadHTTP(f"the request line must be 'METHOD target HTTP/1.1'; got {got}")
+                raise _BadHTTP(
+                    _("the request line must be 'METHOD target HTTP/1.1'; got {got}").format(got=got)
+                )
             method, target, version = match.groups()
             return cls(method, target, version, _parse_header_lines(header_lines)), consumed
         except _TooBig as exc:
-            raise HandshakeError(431, f"{exc}, the limit of this server") from None
+            raise HandshakeError(431, _("{error}, the limit of this server").format(error=exc)) from None
         except _BadHTTP as exc:
-            raise HandshakeError(400, f"malformed HTTP request: {exc}") from None
+            raise HandshakeError(400, _("malformed HTTP request: {error}").format(error=exc)) from None
 
     def serialize(self) -> bytes:
         """The bytes on the wire (RFC 9112 §3: request line, header lines, empty line)."""
@@ -371,12 +380,13 @@ class Response:
             status_line, header_lines, consumed = section
             match = _STATUS_LINE.fullmatch(status_line)
             if match is None:
-                raise _BadHTTP(f"the status line must be 'HTTP/1.1 101 …'; got {excerpt(status_line)}")
+                bad_status = _("the status line must be 'HTTP/1.1 101 …'; got {got}")
+                raise _BadHTTP(bad_status.format(got=excerpt(status_line)))
             version, status, reason = match.groups()
             response = cls(int(status), reason or "", version, _parse_header_lines(header_lines))
             body_size = _response_body_size(response, max_body_size)
         except _BadHTTP as exc:
-            raise HandshakeError(0, f"malformed HTTP response: {exc}") from None
+            raise HandshakeError(0, _("malformed HTTP response: {error}").format(error=exc)) from None
         if len(data) < consumed + body_size:
             return None
         response.body = bytes(data[consumed : consumed + body_size])
@@ -410,7 +420,8 @@ def _response_body_size(response: Response, max_body_size: int) -> int:
     if length is None:
         return 0
     if length > max_body_size:
-        raise _BadHTTP(f"the body is {length} bytes; this client reads at most {max_body_size}")
+        too_long = _("the body is {length} bytes; this client reads at most {limit}")
+        raise _BadHTTP(too_long.format(length=length, limit=max_body_size))
     return length
 
 
@@ -511,7 +522,7 @@ def host_name(host_header: str) -> str | None:
 
     try:
         parts = urlsplit(f"//{host_header}")
-        _ = parts.port  # raises ValueError for a port that is not a number
+        _port = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
         return None
     if not parts.hostname or parts.username is not None or "/" in host_header:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import unicodedata
 from collections.abc import Mapping
 
 #: The languages that have a catalogue, besides English.
@@ -105,6 +106,44 @@ def utf8_length(text: str) -> int:
     ``utf8_length("你好") == 6``: each of these characters is 3 bytes of UTF-8.
     """
     return len(text.encode("utf-8"))
+
+
+def display_width(text: str) -> int:
+    """How many columns ``text`` takes in a monospaced font: a wide character takes two.
+
+    Chinese characters and full-width punctuation are "W" or "F" in Unicode's East Asian Width
+    (UAX #11) and a terminal or a ``<pre>`` draws them two columns wide; combining marks take none.
+    ``display_width("你好") == 4`` while ``len("你好") == 2``.
+    """
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` columns, ending in "…" when it was cut."""
+    if display_width(text) <= width:
+        return text
+    kept, used = [], 1  # the "…" takes one column
+    for char in text:
+        used += display_width(char)
+        if used > width:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` columns (``align`` ``"<"`` left, ``">"`` right).
+
+    The display-width version of ``str.ljust`` / ``str.rjust`` and ``f"{text:<{width}}"``:
+    those count characters, so a column holding Chinese text would push the next one right.
+    """
+    gap = " " * max(0, width - display_width(text))
+    return gap + text if align == ">" else text + gap
 
 
 #: RFC 6455 terms: (English, Chinese, where the RFC defines it). The English term stays beside

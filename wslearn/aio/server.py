@@ -61,6 +61,7 @@ from wslearn.handshake import (
     parse_header_tokens,
 )
 from wslearn.http import authority
+from wslearn.i18n import _
 from wslearn.protocol import Event, HandshakeRejected, Protocol, RequestReceived, Role
 
 from .connection import READ_SIZE, MemoryBudget, WebSocket, frame_tracer, next_connection_id
@@ -219,7 +220,7 @@ class Server:
         # Handlers get close_timeout more seconds to notice and return; then they are cancelled.
         tasks = set(self._tasks)
         if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=self.settings.close_timeout)
+            _done, pending = await asyncio.wait(tasks, timeout=self.settings.close_timeout)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -316,7 +317,8 @@ class Server:
                 event = await _read_request(protocol, reader, received)
         except TimeoutError:
             seconds = self.settings.handshake_timeout
-            protocol.reject(408, f"the opening handshake did not arrive within {seconds} s")
+            late = _("the opening handshake did not arrive within {seconds} s").format(seconds=seconds)
+            protocol.reject(408, late)
             self._send_http(conn_id, protocol.data_to_send(), writer)
             return None
         if event is None:  # the client went away before sending a whole request
@@ -376,7 +378,7 @@ class Server:
                 answer = await answer
         except Exception:
             logger.exception("process_request raised for %s", request.path)
-            error = HandshakeError(500, "the server failed while processing this request")
+            error = HandshakeError(500, _("the server failed while processing this request"))
             return build_error_response(error)
         return answer
 

@@ -52,6 +52,7 @@ from urllib.parse import urlsplit
 
 from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.handshake import Request
+from wslearn.i18n import _
 
 if TYPE_CHECKING:
     from wslearn.aio.connection import WebSocket
@@ -96,7 +97,7 @@ def _host_and_port(authority: str, default_port: int) -> tuple[str, int] | None:
 
 def same_host(origin: str, host_header: str | None) -> bool:
     """Does ``origin`` (``"http://h:p"``) name the host:port of the Host header?"""
-    scheme, _, authority = origin.partition("://")
+    scheme, _sep, authority = origin.partition("://")
     default_port = DEFAULT_PORTS.get(scheme.lower())
     if host_header is None or default_port is None:
         return False
@@ -114,12 +115,12 @@ def check_origin(request: Request, allowed_origins: Iterable[str] = ()) -> None:
         return
     if same_host(origin, request.headers.get("Host")):
         return
-    raise HandshakeError(
-        403,
-        f"Origin {origin!r} is not allowed: this server accepts pages it served itself"
-        f" (Origin host:port equal to the Host header {request.headers.get('Host')!r})"
-        " and clients that send no Origin (RFC 6455 §10.2).",
+    refusal = _(
+        "Origin {origin} is not allowed: this server accepts pages it served itself"
+        " (Origin host:port equal to the Host header {host})"
+        " and clients that send no Origin (RFC 6455 §10.2)."
     )
+    raise HandshakeError(403, refusal.format(origin=repr(origin), host=repr(request.headers.get("Host"))))
 
 
 # --- The four ways to authenticate ---------------------------------------------------
@@ -129,17 +130,18 @@ def _authorization(request: Request, scheme: str, challenge: tuple[tuple[str, st
     """The credentials after ``Authorization: <scheme> ``; 401 when there are none."""
     value = request.headers.get("Authorization")
     if value is None:
-        raise HandshakeError(401, f"this server wants an Authorization: {scheme} ... header", challenge)
-    sent_scheme, _, credentials = value.strip().partition(" ")
+        wanted = _("this server wants an Authorization: {scheme} ... header").format(scheme=scheme)
+        raise HandshakeError(401, wanted, challenge)
+    sent_scheme, _space, credentials = value.strip().partition(" ")
     if sent_scheme.lower() != scheme.lower():
         # Name the scheme only when it is a known one: a client that forgot "Bearer "
         # sent its token in its place, and this answer lands in logs.
-        used = f"the {sent_scheme} scheme" if sent_scheme.lower() in _KNOWN_SCHEMES else "no known scheme"
-        raise HandshakeError(
-            401,
-            f"the Authorization header uses {used}; this server wants {scheme} (RFC 9110 §11.4)",
-            challenge,
-        )
+        if sent_scheme.lower() in _KNOWN_SCHEMES:
+            used = _("the {scheme} scheme").format(scheme=sent_scheme)
+        else:
+            used = _("no known scheme")
+        other = _("the Authorization header uses {used}; this server wants {scheme} (RFC 9110 §11.4)")
+        raise HandshakeError(401, other.format(used=used, scheme=scheme), challenge)
     return credentials.strip()
 
 
@@ -157,24 +159,24 @@ def check_basic_auth(request: Request, user: str, password: str) -> None:
         decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         raise HandshakeError(
-            401, "the Basic credentials are not base64 of UTF-8 'user:password'", _BASIC_CHALLENGE
+            401, _("the Basic credentials are not base64 of UTF-8 'user:password'"), _BASIC_CHALLENGE
         ) from None
     sent_user, colon, sent_password = decoded.partition(":")
     if not colon:
         raise HandshakeError(
-            401, "the Basic credentials have no ':' between user and password", _BASIC_CHALLENGE
+            401, _("the Basic credentials have no ':' between user and password"), _BASIC_CHALLENGE
         )
     # Compare both, always, so the answer takes as long for a wrong user as for a wrong password.
     right_user = _same_secret(sent_user, user)
     if not (_same_secret(sent_password, password) and right_user):
-        raise HandshakeError(403, "wrong user name or password")
+        raise HandshakeError(403, _("wrong user name or password"))
 
 
 def check_bearer_token(request: Request, token: str) -> None:
     """``Authorization: Bearer <token>`` (RFC 6750 §2.1)."""
     sent = _authorization(request, "Bearer", _BEARER_CHALLENGE)
     if not _same_secret(sent, token):
-        raise HandshakeError(403, "the bearer token is wrong")
+        raise HandshakeError(403, _("the bearer token is wrong"))
 
 
 def check_cookie(request: Request, name: str, value: str) -> None:
@@ -183,20 +185,20 @@ def check_cookie(request: Request, name: str, value: str) -> None:
     try:
         jar.load("; ".join(request.headers.get_all("Cookie")))
     except CookieError:
-        raise HandshakeError(400, "the Cookie header cannot be parsed (RFC 6265 §4.2)") from None
+        raise HandshakeError(400, _("the Cookie header cannot be parsed (RFC 6265 §4.2)")) from None
     if name not in jar:
-        raise HandshakeError(401, f"this server wants a cookie named {name!r}")
+        raise HandshakeError(401, _("this server wants a cookie named {name}").format(name=repr(name)))
     if not _same_secret(jar[name].value, value):
-        raise HandshakeError(403, f"the cookie {name!r} has the wrong value")
+        raise HandshakeError(403, _("the cookie {name} has the wrong value").format(name=repr(name)))
 
 
 def check_query_token(request: Request, token: str, name: str = "token") -> None:
     """``?token=<token>`` in the URL. Easy, but URLs end up in logs and browser history."""
     sent = request.query.get(name)
     if sent is None:
-        raise HandshakeError(401, f"this server wants ?{name}=... in the URL")
+        raise HandshakeError(401, _("this server wants ?{name}=... in the URL").format(name=name))
     if not _same_secret(sent, token):
-        raise HandshakeError(403, f"the {name} in the URL is wrong")
+        raise HandshakeError(403, _("the {name} in the URL is wrong").format(name=name))
 
 
 # Close codes for a refused auth message: 4000 + the HTTP status (RFC 6455 §7.4.2).

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from wslearn.errors import ConnectionClosed
 from wslearn.handshake import wants_websocket
 from wslearn.http import Headers, Response, text_response
+from wslearn.i18n import _, pad
 
 if TYPE_CHECKING:
     from wslearn.aio.connection import WebSocket
@@ -118,24 +119,27 @@ def page() -> Response:
 
 def _route_list(routes: Mapping[str, str]) -> str:
     width = max(len(path) for path in routes)
-    return "".join(f"  {path:<{width}}  {what}\n" for path, what in routes.items())
+    return "".join(f"  {pad(path, width)}  {what}\n" for path, what in routes.items())
 
 
 def not_found(path: str, routes: Mapping[str, str]) -> Response:
     """404, with the list of what this server does have."""
-    return text_response(404, f"404 Not Found: nothing at {path}\n\nThis server has:\n{_route_list(routes)}")
+    text = _("404 Not Found: nothing at {path}\n\nThis server has:\n{routes}")
+    return text_response(404, text.format(path=path, routes=_route_list(routes)))
 
 
 def method_not_allowed(method: str, path: str) -> Response:
     """405 for anything but GET and HEAD on the page (RFC 9110 §15.5.6 wants an Allow header)."""
-    text = f"405 Method Not Allowed: {path} only answers GET and HEAD, not {method}\n"
+    text = _("405 Method Not Allowed: {path} only answers GET and HEAD, not {method}\n").format(
+        path=path, method=method
+    )
     return text_response(405, text, [("Allow", "GET, HEAD")])
 
 
 def upgrade_required(path: str) -> Response:
     """426: a plain HTTP request reached a WebSocket route (RFC 9110 §15.5.22)."""
-    text = (
-        f"426 Upgrade Required: {path} is a WebSocket endpoint.\n\n"
+    text = _(
+        "426 Upgrade Required: {path} is a WebSocket endpoint.\n\n"
         "This request was plain HTTP. To open a WebSocket, the client sends a GET with\n"
         "  Upgrade: websocket\n"
         "  Connection: Upgrade\n"
@@ -143,8 +147,8 @@ def upgrade_required(path: str) -> Response:
         "  Sec-WebSocket-Version: 13\n"
         "and the server answers 101 Switching Protocols (RFC 6455 §4.1, §4.2.2).\n"
         "Use a WebSocket client: new WebSocket(url) in a browser, the websockets library,\n"
-        "or python -m wslearn connect ws://HOST:PORT" + path + "\n"
-    )
+        "or python -m wslearn connect ws://HOST:PORT{path}\n"
+    ).format(path=path)
     response = text_response(426, text, [("Sec-WebSocket-Version", "13")])
     # RFC 9110 §7.8: a 426 must name the protocol to upgrade to in Upgrade, and a
     # message with Upgrade lists "Upgrade" in Connection.

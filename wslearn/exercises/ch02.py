@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from wslearn.errors import HandshakeError
 from wslearn.exercises.core import Case, Exercise, Mistake, Question, register, register_quiz
 from wslearn.handshake import Request, check_request
-from wslearn.i18n import N_
+from wslearn.i18n import N_, _
 
 # --- 02.classify: which status does each request get? ----------------------------------------
 
@@ -130,9 +130,11 @@ def _diagnose_status(case: Case, got: Any) -> str | None:
     if got is None:
         return N_("no prediction yet: write the status code you expect, e.g. 101")
     if isinstance(got, str) and got.strip()[:3].isdigit():
-        return f"give the status as a number: {int(got.strip()[:3])}, not the string {got!r}"
+        return _("give the status as a number: {number}, not the string {string}").format(
+            number=int(got.strip()[:3]), string=repr(got)
+        )
     if isinstance(got, int) and not isinstance(got, bool) and got == 101 and case.expected != 101:
-        return "a server switches protocols only when every check passes; " + case.hint
+        return _("a server switches protocols only when every check passes; {hint}").format(hint=_(case.hint))
     return None
 
 
@@ -202,17 +204,17 @@ def upgrade_request_problem(got: Any, host: str, path: str, key: str) -> str | N
     server is), then :func:`~wslearn.handshake.check_request`, then the values asked for.
     """
     if isinstance(got, str):
-        return "return bytes, not str: the wire carries bytes (text.encode('ascii'))"
+        return N_("return bytes, not str: the wire carries bytes (text.encode('ascii'))")
     if not isinstance(got, (bytes, bytearray)):
-        return f"return bytes, not {type(got).__name__}"
+        return _("return bytes, not {type}").format(type=type(got).__name__)
     data = bytes(got)
     if _BARE_LF.search(data):
-        return (
+        return N_(
             "each line ends with \\r\\n (CR LF, RFC 9112 §2.1), not a bare \\n: a lenient server"
             " (wslearn's is one, RFC 9112 §2.2) accepts it, others answer 400"
         )
     if not data.endswith(b"\r\n\r\n"):
-        return (
+        return N_(
             "the header section ends with an empty line: finish with \\r\\n\\r\\n;"
             " without it the server waits for more headers and never answers"
         )
@@ -222,15 +224,19 @@ def upgrade_request_problem(got: Any, host: str, path: str, key: str) -> str | N
         request, used = parsed
         check_request(request)
     except HandshakeError as error:
-        return f"the server would answer {error.status}: {error.reason}"
+        return _("the server would answer {status}: {reason}").format(
+            status=error.status, reason=error.reason
+        )
     if used != len(data):
-        return "nothing may follow the empty line: a handshake request has no body"
+        return N_("nothing may follow the empty line: a handshake request has no body")
     if request.target != path:
-        return f"the request line's target should be {path!r}, got {request.target!r}"
+        wrong_target = _("the request line's target should be {path}, got {target}")
+        return wrong_target.format(path=repr(path), target=repr(request.target))
     if request.headers.get("Host") != host:
-        return f"Host should be {host!r} (the server's name and port), got {request.headers.get('Host')!r}"
+        wrong_host = _("Host should be {host} (the server's name and port), got {got}")
+        return wrong_host.format(host=repr(host), got=repr(request.headers.get("Host")))
     if request.headers.get("Sec-WebSocket-Key") != key:
-        return "send the key you were given in Sec-WebSocket-Key: the server hashes that one"
+        return N_("send the key you were given in Sec-WebSocket-Key: the server hashes that one")
     return None
 
 
@@ -255,7 +261,7 @@ def _case(host: str, path: str, key: str, label: str, rfc: str = "§4.1") -> Cas
 
 def _random_cases(rng: random.Random, count: int) -> list[Case]:
     cases = []
-    for _ in range(count):
+    for _number in range(count):
         host = f"127.0.0.1:{rng.randrange(1024, 65536)}"
         path = rng.choice(["/ws", "/chat", "/push", "/wshandler"]) + rng.choice(
             ["", f"?room={rng.randrange(100)}"]

@@ -20,7 +20,7 @@ import string
 from collections.abc import Callable
 from typing import Any
 
-from wslearn.i18n import N_
+from wslearn.i18n import N_, _
 
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
@@ -155,17 +155,19 @@ def diagnose_accept(case: Case, got: Any) -> str | None:
         except (ValueError, UnicodeError, binascii.Error):
             continue
     if len(got) != 28:
-        return f"an accept value is base64 of 20 bytes, always 28 characters; got {len(got)}"
+        return _("an accept value is base64 of 20 bytes, always 28 characters; got {count}").format(
+            count=len(got)
+        )
     return None
 
 
 def random_key(rng: random.Random, size: int = 16) -> str:
     """base64 of ``size`` bytes drawn from ``rng`` (16 bytes: a valid key)."""
-    return _b64(bytes(rng.randrange(256) for _ in range(size)))
+    return _b64(bytes(rng.randrange(256) for _number in range(size)))
 
 
 def random_accept_cases(rng: random.Random, count: int) -> list[Case]:
-    keys = [random_key(rng) for _ in range(count)]
+    keys = [random_key(rng) for _number in range(count)]
     return [Case((key,), accept_key(key), hint="a random 16-byte key (a kata case)") for key in keys]
 
 
@@ -314,7 +316,7 @@ VALID_KEY_CASES = (
 def random_valid_key_cases(rng: random.Random, count: int) -> list[Case]:
     """Fresh keys for a kata: valid ones, and near misses of each kind."""
     cases = []
-    for _ in range(count):
+    for _number in range(count):
         key = random_key(rng)
         kind = rng.randrange(5)
         if kind == 0:

@@ -19,7 +19,7 @@ from typing import Any
 
 from wslearn.exercises.core import Case, Exercise, Mistake, Question, register, register_quiz
 from wslearn.frames import Frame, Opcode, serialize_frame
-from wslearn.i18n import N_
+from wslearn.i18n import N_, _
 
 #: The keys of the dict ``parse_header`` returns, in the order of the header (§5.2).
 HEADER_KEYS = (
@@ -122,7 +122,7 @@ def _frame_case(frame: Frame, label: str, hint: str = "", rfc: str = "§5.2") ->
     return Case((serialize_frame(frame),), header_of(frame), label=label, hint=hint, rfc=rfc)
 
 
-_LENGTH_HINT = "0-125: the length itself; 126: 16 more bits follow; 127: 64 more bits follow"
+_LENGTH_HINT = N_("0-125: the length itself; 126: 16 more bits follow; 127: 64 more bits follow")
 
 _RFC_CASES = (
     # RFC 6455 §5.7, every example, written out as the RFC shows the bytes.
@@ -308,23 +308,24 @@ def diagnose_header(case: Case, got: Any) -> str | None:
     expected = case.expected
     if expected is None:
         if got is not None:
-            return (
-                f"need more bytes: {len(data)} bytes arrived, this header takes {_needed(data)};"
+            return _(
+                "need more bytes: {count} bytes arrived, this header takes {needed};"
                 " return None (a slice past the end is shorter, not an error)"
-            )
+            ).format(count=len(data), needed=_needed(data))
         return None
     if got is None:
-        return (
-            f"all {expected['header_length']} header bytes are here ({len(data)} bytes arrived):"
+        return _(
+            "all {header} header bytes are here ({count} bytes arrived):"
             " return the dict (None only while header bytes are missing)"
-        )
+        ).format(header=expected["header_length"], count=len(data))
     if not isinstance(got, dict):
-        return f"return a dict (or None), not a {type(got).__name__}"
+        return _("return a dict (or None), not a {type}").format(type=type(got).__name__)
     if set(got) != set(HEADER_KEYS):
-        missing = ", ".join(sorted(set(HEADER_KEYS) - set(got))) or "none"
-        extra = ", ".join(sorted(map(str, set(got) - set(HEADER_KEYS)))) or "none"
+        missing = ", ".join(sorted(set(HEADER_KEYS) - set(got))) or "—"
+        extra = ", ".join(sorted(map(str, set(got) - set(HEADER_KEYS)))) or "—"
         keys = ", ".join(HEADER_KEYS)
-        return f"the dict must have exactly the keys {keys} (missing: {missing}; extra: {extra})"
+        exact = _("the dict must have exactly the keys {keys} (missing: {missing}; extra: {extra})")
+        return exact.format(keys=keys, missing=missing, extra=extra)
     return _diagnose_fields(data, expected, got)
 
 
@@ -343,7 +344,7 @@ def _diagnose_fields(data: bytes, expected: dict[str, Any], got: dict[str, Any])
             )
         if size > 2 and length == int.from_bytes(data[2:size], "little"):
             return N_("the extended length is big-endian (network byte order): int.from_bytes(..., 'big')")
-        return f"the payload length is wrong: {_LENGTH_HINT}"
+        return _("the payload length is wrong: {hint}").format(hint=_(_LENGTH_HINT))
     if got["header_length"] != expected["header_length"]:
         if expected["masked"] and got["header_length"] == expected["header_length"] - 4:
             return N_("the 4 bytes of the masking key are part of the header: add 4 when MASK is 1")
@@ -353,11 +354,14 @@ def _diagnose_fields(data: bytes, expected: dict[str, Any], got: dict[str, Any])
     if not expected["masked"] and got["masking_key"] is not None:
         return N_("masking_key is None when MASK is 0: an unmasked frame carries no key")
     if expected["masked"] and got["masking_key"] != expected["masking_key"]:
-        return f"the masking key is the 4 bytes right after the length: data[{size}:{size + 4}] here"
+        where = f"data[{size}:{size + 4}]"
+        return _("the masking key is the 4 bytes right after the length: {where} here").format(where=where)
     for name in ("fin", "rsv1", "rsv2", "rsv3"):
         if got[name] != expected[name]:
             bit = {"fin": "0x80", "rsv1": "0x40", "rsv2": "0x20", "rsv3": "0x10"}[name]
-            return f"{name} is wrong: it is the bit data[0] & {bit}, as True or False"
+            return _("{name} is wrong: it is the bit data[0] & {bit}, as True or False").format(
+                name=name, bit=bit
+            )
     return None
 
 
@@ -564,15 +568,18 @@ def diagnose_decoded(case: Case, got: Any) -> str | None:
     if not isinstance(got, dict):
         return N_('write a dict for each frame: {"opcode": 0x1, "length": 5, "fin": True}')
     if set(got) != set(expected):
-        return f'each dict has exactly the keys "opcode", "length" and "fin"; got {", ".join(map(repr, got))}'
+        exact = _('each dict has exactly the keys "opcode", "length" and "fin"; got {keys}')
+        return exact.format(keys=", ".join(map(repr, got)))
     wrong = [name for name in expected if got[name] != expected[name]]
+    first, second = f"{data[0]:#04x}", f"{data[1]:#04x}"
     hints = {
-        "opcode": f"the opcode is the low 4 bits of byte 0: {data[0]:#04x} & 0x0f",
-        "fin": f"FIN is the top bit of byte 0 ({data[0]:#04x} = {data[0]:08b})",
-        "length": f"byte 1 is {data[1]:#04x}: drop the MASK bit (& 0x7f)"
-        + ("; 126 means the length is the next 2 bytes, big-endian" if data[1] & 0x7F == 126 else ""),
+        "opcode": _("the opcode is the low 4 bits of byte 0: {byte} & 0x0f").format(byte=first),
+        "fin": _("FIN is the top bit of byte 0 ({byte} = {bits})").format(byte=first, bits=f"{data[0]:08b}"),
+        "length": _("byte 1 is {byte}: drop the MASK bit (& 0x7f)").format(byte=second)
+        + (_("; 126 means the length is the next 2 bytes, big-endian") if data[1] & 0x7F == 126 else ""),
     }
-    return "; ".join(hints[name] for name in wrong if name in hints) or f"check {', '.join(wrong)}"
+    found = "; ".join(hints[name] for name in wrong if name in hints)
+    return found or _("check {names}").format(names=", ".join(wrong))
 
 
 register(

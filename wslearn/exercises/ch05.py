@@ -15,7 +15,7 @@ import random
 from typing import Any
 
 from wslearn.frames import apply_mask as wslearn_apply_mask
-from wslearn.i18n import N_
+from wslearn.i18n import N_, _
 
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
@@ -87,12 +87,14 @@ def diagnose_mask(case: Case, got: Any) -> str | None:
     for _name, wrong, hint in MASK_MISTAKES:
         if bytes(got) == wrong(payload, masking_key) and len(payload) > 0:
             if wrong is _zip_stops_early:
-                return f"{hint}: repeat the key, byte i uses key[i % 4]"
+                return _("{hint}: repeat the key, byte i uses key[i % 4]").format(hint=_(hint))
             if wrong in (_or_instead_of_xor, _addition):
-                return f"{hint}: XOR is its own inverse, so the same function unmasks (§5.3)"
+                inverse = _("{hint}: XOR is its own inverse, so the same function unmasks (§5.3)")
+                return inverse.format(hint=_(hint))
             return hint
     if len(got) != len(payload):
-        return f"the result has {len(got)} bytes; a masked payload is as long as the payload ({len(payload)})"
+        same_length = _("the result has {got} bytes; a masked payload is as long as the payload ({length})")
+        return same_length.format(got=len(got), length=len(payload))
     return None
 
 
@@ -103,7 +105,7 @@ def _case(payload: bytes, key: bytes, label: str = "", hint: str = RULE, rfc: st
 def random_mask_cases(rng: random.Random, count: int) -> list[Case]:
     """Random payloads (0 to 300 bytes) and keys; the expected value is wslearn's apply_mask."""
     cases = []
-    for _ in range(count):
+    for _number in range(count):
         payload = rng.randbytes(rng.randrange(301))
         key = rng.randbytes(4)
         cases.append(_case(payload, key, hint="a random payload and key (a kata case)"))

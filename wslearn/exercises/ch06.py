@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wslearn.errors import ConnectionClosed
-from wslearn.i18n import N_
+from wslearn.i18n import N_, _
 
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
@@ -66,9 +66,10 @@ async def _reference_echo(ws: Any) -> None:
 def talk_to(handler: Any, conversation: Conversation) -> Heard:
     """Serve ``handler`` on port 0, send each message, read each reply (bounded waits)."""
     if not callable(handler):
-        return Heard(problem=f"expected an async function handler(ws), got {type(handler).__name__}")
+        not_handler = _("expected an async function handler(ws), got {type}")
+        return Heard(problem=not_handler.format(type=type(handler).__name__))
     if not inspect.iscoroutinefunction(handler):
-        return Heard(problem="the handler must be an async function: async def echo(ws): ...")
+        return Heard(problem=_("the handler must be an async function: async def echo(ws): ..."))
     from wslearn.notebook import SyncClient, start_server
 
     replies: list[object] = []
@@ -83,7 +84,9 @@ def talk_to(handler: Any, conversation: Conversation) -> Heard:
     except ConnectionClosed as closed:
         return Heard(tuple(replies), closed=closed)
     except TimeoutError:
-        return Heard(tuple(replies), problem=f"no answer within {ECHO_TIMEOUT:g} s")
+        return Heard(
+            tuple(replies), problem=_("no answer within {seconds} s").format(seconds=f"{ECHO_TIMEOUT:g}")
+        )
     except Exception as error:  # the student's server may fail in any way; say how
         return Heard(tuple(replies), problem=f"{type(error).__name__}: {error}")
     finally:
@@ -118,19 +121,22 @@ def _echo_diagnose(case: Case, heard: Any) -> str | None:
         if isinstance(message, str) and isinstance(reply, bytes):
             return N_("text came back as binary: send the str itself, do not encode it to bytes")
         if message != reply:
-            return f"{reply!r:.40} came back for {message!r:.40}: an echo sends back exactly what arrived"
+            not_same = _("{reply} came back for {message}: an echo sends back exactly what arrived")
+            return not_same.format(reply=f"{reply!r:.40}", message=f"{message!r:.40}")
     if heard.problem:
-        return f"{heard.problem}: does the handler await ws.send(message) for every message?"
+        no_answer = _("{problem}: does the handler await ws.send(message) for every message?")
+        return no_answer.format(problem=heard.problem)
     if heard.closed is not None:
         code = heard.closed.code
         if code == 1011:
             return N_("the handler raised an exception, so the server closed with 1011 (internal error)")
         if heard.replies:
-            return (
-                f"only {len(heard.replies)} of {len(sent)} messages came back, then the connection "
-                f"closed ({code}): loop over every message with async for message in ws"
-            )
-        return f"the connection closed ({code}) before any answer: did the handler return at once?"
+            return _(
+                "only {replies} of {sent} messages came back, then the connection "
+                "closed ({code}): loop over every message with async for message in ws"
+            ).format(replies=len(heard.replies), sent=len(sent), code=code)
+        early = _("the connection closed ({code}) before any answer: did the handler return at once?")
+        return early.format(code=code)
     return None
 
 
@@ -216,13 +222,15 @@ def first_violation(frames: Frames) -> tuple[int, str] | None:
     for index, (opcode, fin) in enumerate(frames):
         if opcode in CONTROL:
             if not fin:
-                return index, "control frames must not be fragmented (§5.5)"
+                return index, N_("control frames must not be fragmented (§5.5)")
         elif opcode == "CONTINUATION":
             if not in_message:
-                return index, "a CONTINUATION frame with no fragmented message to continue (§5.4)"
+                return index, N_("a CONTINUATION frame with no fragmented message to continue (§5.4)")
             in_message = not fin
         elif in_message:
-            return index, "a new TEXT or BINARY frame cannot start before the fragmented message ended (§5.4)"
+            return index, N_(
+                "a new TEXT or BINARY frame cannot start before the fragmented message ended (§5.4)"
+            )
         else:
             in_message = not fin
     return None
@@ -234,13 +242,13 @@ def _legal_reference(frames: Frames) -> bool:
 
 def _legal_cases(rng: random.Random, count: int) -> list[Case]:
     rows = []
-    for _ in range(count):
+    for _number in range(count):
         frames = [
             (
                 rng.choice(("TEXT", "BINARY", "CONTINUATION", "CONTINUATION", "PING", "PONG")),
                 rng.random() < 0.5,
             )
-            for _ in range(rng.randint(1, 6))
+            for _number in range(rng.randint(1, 6))
         ]
         rows.append(Case((frames,), _legal_reference(frames), label=f"legal({frames})"))
     return rows
@@ -250,10 +258,12 @@ def _legal_diagnose(case: Case, got: object) -> str | None:
     frames = case.args[0]
     if got is True and case.expected is False:
         found = first_violation(frames)
-        return f"frame {found[0] + 1} is not allowed: {found[1]}" if found else None
+        if found is None:
+            return None
+        return _("frame {number} is not allowed: {why}").format(number=found[0] + 1, why=_(found[1]))
     if got is False and case.expected is True:
         open_message = any(not fin for opcode, fin in frames if opcode in DATA)
-        if open_message and any(opcode in CONTROL for opcode, _ in frames):
+        if open_message and any(opcode in CONTROL for opcode, _fin in frames):
             return N_("control frames (Ping, Pong, Close) may come between the fragments of a message (§5.4)")
         return N_(
             "every frame here is allowed; a message that is not finished yet may still get its last fragment"

@@ -6,7 +6,7 @@ import math
 import random
 from typing import Any
 
-from wslearn.i18n import N_
+from wslearn.i18n import N_, _
 
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
@@ -24,16 +24,16 @@ WHICH_HEARTBEAT = {
 }
 
 WHY = {
-    TEXT: "an ordinary message: the other application receives it (RFC 6455 §5.6)",
-    PING: "a control frame: the peer's library answers with a Pong (RFC 6455 §5.5.2, §5.5.3)",
-    NEITHER: "browser JavaScript has no way to send a Ping: the WebSocket API has no such method",
+    TEXT: N_("an ordinary message: the other application receives it (RFC 6455 §5.6)"),
+    PING: N_("a control frame: the peer's library answers with a Pong (RFC 6455 §5.5.2, §5.5.3)"),
+    NEITHER: N_("browser JavaScript has no way to send a Ping: the WebSocket API has no such method"),
 }
 
 
 def _which_diagnose(case: Case, got: object) -> str | None:
     if got not in (TEXT, PING, NEITHER):
-        return f"answer with one of {TEXT!r}, {PING!r}, {NEITHER!r}"
-    return f"{case.expected}: {WHY[str(case.expected)]}"
+        return _("answer with one of {choices}").format(choices=f"{TEXT!r}, {PING!r}, {NEITHER!r}")
+    return f"{case.expected}: {_(WHY[str(case.expected)])}"
 
 
 register(
@@ -76,7 +76,7 @@ def close_time(ping_interval: float, ping_timeout: float, frozen_at: float) -> f
 
 def _random_close_cases(rng: random.Random, count: int) -> list[Case]:
     cases = []
-    for _ in range(count):
+    for _number in range(count):
         interval = rng.choice((1, 2, 5, 10, 20, 30))
         timeout = rng.choice((1, 5, 10, 20))
         frozen_at = round(rng.uniform(0, 5 * interval), 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 from wslearn.frames import is_valid_close_code
-from wslearn.i18n import N_
+from wslearn.i18n import N_, _
 
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
@@ -131,8 +131,8 @@ EDGES = (999, 1000, 1004, 1005, 1006, 1011, 1014, 1015, 1016, 2999, 3000, 3999, 
 
 
 def _classify_cases(rng: random.Random, count: int) -> list[Case]:
-    codes = [rng.choice(EDGES) + rng.choice((-1, 0, 1)) for _ in range(count // 2)]
-    codes += [rng.randrange(0, 70000) for _ in range(count - len(codes))]
+    codes = [rng.choice(EDGES) + rng.choice((-1, 0, 1)) for _number in range(count // 2)]
+    codes += [rng.randrange(0, 70000) for _number in range(count - len(codes))]
     return [Case((code,), _classify_reference(code)) for code in codes]
 
 
@@ -142,16 +142,19 @@ def _classify_diagnose(case: Case, got: object) -> str | None:
     if not isinstance(got, tuple) or len(got) != 2:
         return N_("return a pair: (category, may_send), e.g. ('protocol', True)")
     if got[0] != category:
-        return f"{code} is in the {category!r} range of §7.4.2 (the ranges end at 999, 2999, 3999, 4999)"
+        in_range = _("{code} is in the {category} range of §7.4.2 (the ranges end at 999, 2999, 3999, 4999)")
+        return in_range.format(code=code, category=repr(category))
     if code in (1004, 1005, 1006, 1015):
-        return (
-            f"{code} may never be sent: 1004 is reserved; 1005, 1006 and 1015 are never put in a Close frame"
-        )
+        return _(
+            "{code} may never be sent: 1004 is reserved; 1005, 1006 and 1015 are never put in a Close frame"
+        ).format(code=code)
     if 1016 <= code <= 2999:
         return N_("1016-2999 are reserved but unassigned: no endpoint may send them yet")
     if 3000 <= code <= 4999:
         return N_("3000-4999 may be sent: libraries, frameworks and applications use them (§7.4.2)")
-    return f"{code} {'may' if sendable else 'may not'} be sent in a Close frame"
+    if sendable:
+        return _("{code} may be sent in a Close frame").format(code=code)
+    return _("{code} may not be sent in a Close frame").format(code=code)
 
 
 def _all_rfc_codes_sendable(code: int) -> tuple[str, bool]:  # mistake: 1000-1015 all allowed

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from wslearn.demo.chatlab import EXPECTED, SCENARIOS
+from wslearn.i18n import N_, _
 
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
 
@@ -103,25 +104,27 @@ def _never_removes() -> Handler:
 # --- The exercise ------------------------------------------------------------------------------
 
 HINTS = {
-    ("a newcomer's first message", ""): "send the newcomer its id first, as bare text: await ws.send(uid)",
-    ("one member speaks to a room of three", "not everyone"): (
+    ("a newcomer's first message", ""): N_(
+        "send the newcomer its id first, as bare text: await ws.send(uid)"
+    ),
+    ("one member speaks to a room of three", "not everyone"): N_(
         "send each line to every member, the sender included: its page shows its own line "
         "only when the server sends it back"
     ),
-    ("member 2 writes member 1's uid", "the forged id"): (
+    ("member 2 writes member 1's uid", "the forged id"): N_(
         "put the id your server gave the sender in the broadcast, not the uid it wrote (seed 003 trusts it)"
     ),
-    ("the id of a newcomer after someone left", "a reused id"): (
+    ("the id of a newcomer after someone left", "a reused id"): N_(
         "len(members) + 1 repeats an id once someone left: count with itertools.count()"
     ),
-    ("a member vanishes without a Close frame", "the room stopped"): (
+    ("a member vanishes without a Close frame", "the room stopped"): N_(
         "remove a member when its connection ends (try/finally), and never let one failed send "
         "stop the broadcast"
     ),
-    ("a member sends <img src=x onerror=alert(1)>", ""): (
+    ("a member sends <img src=x onerror=alert(1)>", ""): N_(
         "pass the text on unchanged: escaping is the page's job (textContent), not the server's"
     ),
-    ("a member sends text that is not JSON", "the room stopped"): (
+    ("a member sends text that is not JSON", "the room stopped"): N_(
         "a message that is not JSON must not end the handler: catch the ValueError and go on"
     ),
 }
@@ -131,7 +134,7 @@ def _diagnose(case: Case, got: object) -> str | None:
     name = case.args[0]
     for (scenario, start), hint in HINTS.items():
         if scenario == name and str(got).startswith(start):
-            return f"{hint} (observed: {got})"
+            return _("{hint} (observed: {got})").format(hint=_(hint), got=got)
     return None
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from wslearn.errors import HandshakeError
 from wslearn.frames import Close, Frame, Opcode, serialize_frame
 from wslearn.handshake import Request, Response, build_request, check_request, check_response, generate_key
+from wslearn.i18n import N_, _
 
 __all__ = [
     "BREAKS",
@@ -202,13 +203,16 @@ class RawAnswer:
         return self.body.strip().partition("\n")[0]
 
     def text(self) -> str:
-        head = f"{self.status} {self.response.reason}" if self.response is not None else "no answer"
-        lines = [f"→ sent {len(self.request)} bytes, ← {head} ({self.seconds * 1000:.0f} ms)"]
+        head = f"{self.status} {self.response.reason}" if self.response is not None else _("no answer")
+        sent = _("→ sent {count} bytes, ← {answer} ({ms} ms)")
+        lines = [sent.format(count=len(self.request), answer=head, ms=f"{self.seconds * 1000:.0f}")]
         if self.error:
             lines.append(f"  {self.error}")
-        lines.append(f"  rule: {self.rule}")
-        lines.append(f"  wslearn's check_request on the same bytes: {self.core}")
-        lines += ["", "the raw answer:", show_bytes(self.raw) if self.raw else "(no bytes)"]
+        lines.append("  " + _("rule: {rule}").format(rule=self.rule))
+        lines.append(
+            "  " + _("wslearn's check_request on the same bytes: {verdict}").format(verdict=self.core)
+        )
+        lines += ["", _("the raw answer:"), show_bytes(self.raw) if self.raw else _("(no bytes)")]
         return "\n".join(lines)
 
     __str__ = text
@@ -218,20 +222,24 @@ class RawAnswer:
             colour = "#1a7f37" if self.response.status == 101 else "#cf222e"
             head = f"{self.response.status} {self.response.reason}"
         else:
-            colour, head = "#cf222e", "no answer"
+            colour, head = "#cf222e", _("no answer")
+        sent = _("sent {count} bytes").format(count=len(self.request))
         parts = [
-            f"<p><b style='color:{colour}'>{esc(head)}</b> · sent {len(self.request)} bytes"
-            f" · {self.seconds * 1000:.0f} ms</p>"
+            f"<p><b style='color:{colour}'>{esc(head)}</b> · {esc(sent)} · {self.seconds * 1000:.0f} ms</p>"
         ]
         if self.error:
             parts.append(f"<p>{esc(self.error)}</p>")
-        parts.append(f"<p><b>Rule:</b> {esc(self.rule)}</p>")
-        parts.append(f"<p><b>wslearn's check_request on the same bytes:</b> {esc(self.core)}</p>")
-        parts.append("<p>The raw answer, every byte shown:</p>")
-        shown = show_bytes_html(self.raw) if self.raw else "(no bytes)"
+        parts.append(f"<p><b>{esc(_('Rule:'))}</b> {esc(self.rule)}</p>")
+        core = _("wslearn's check_request on the same bytes:")
+        parts.append(f"<p><b>{esc(core)}</b> {esc(self.core)}</p>")
+        parts.append(f"<p>{esc(_('The raw answer, every byte shown:'))}</p>")
+        shown = show_bytes_html(self.raw) if self.raw else esc(_("(no bytes)"))
         parts.append(f"<pre class='wslearn-raw'>{shown}</pre>")
         if self.after:
-            parts.append(f"<p>and then {len(self.after)} bytes of frames: {esc(self.after.hex(' '))}</p>")
+            after = _("and then {count} bytes of frames: {hex}").format(
+                count=len(self.after), hex=self.after.hex(" ")
+            )
+            parts.append(f"<p>{esc(after)}</p>")
         return f"<div class='wslearn-raw-answer'>{''.join(parts)}</div>"
 
     def _repr_html_(self) -> str:
@@ -268,7 +276,8 @@ def _send(sock: socket.socket, answer: RawAnswer) -> None:
     try:
         sock.sendall(answer.request)
     except OSError as error:  # the server may answer (431) and close before all bytes are in
-        answer.error = f"the server closed the connection while we were sending: {error.strerror or error}"
+        closed = _("the server closed the connection while we were sending: {error}")
+        answer.error = closed.format(error=error.strerror or error)
 
 
 def _read_answer(sock: socket.socket, answer: RawAnswer, deadline: float) -> None:
@@ -290,8 +299,10 @@ def _read_answer(sock: socket.socket, answer: RawAnswer, deadline: float) -> Non
             return
         if not chunk:
             answer.raw = bytes(data)
-            what = "after a partial answer" if data else "without sending a single byte"
-            answer.error = f"the server closed the connection {what}"
+            if data:
+                answer.error = _("the server closed the connection after a partial answer")
+            else:
+                answer.error = _("the server closed the connection without sending a single byte")
             return
         data += chunk
 
@@ -311,9 +322,9 @@ def _recv(sock: socket.socket, deadline: float) -> bytes | None:
 
 
 def _no_answer(request: bytes, received: int) -> str:
-    text = f"no whole answer within the time limit ({received} bytes came)"
+    text = _("no whole answer within the time limit ({count} bytes came)").format(count=received)
     if not re.search(rb"\r?\n\r?\n", request):
-        text += (
+        text += _(
             ": the request has no empty line, so for the server it is not finished yet;"
             " it is still waiting for more header lines (end the request with \\r\\n\\r\\n)"
         )
@@ -340,49 +351,71 @@ def esc(text: object) -> str:
 
 # --- Why: the rule behind the answer -------------------------------------------------------
 
-# (status, words the server's one-line reason contains, the rule). The first match wins.
+# (status, what the server's one-line reason contains, the rule). The first match wins.
+# A header name reads the same in every language; a phrase is the server's message (a key of
+# the catalogue, see _says), so a refusal worded in Chinese finds its rule too.
 _RULES: tuple[tuple[int, str, str], ...] = (
-    (400, "malformed", "RFC 9112 §2–§5: these bytes are not a well-formed HTTP request"),
-    (400, "Host", "RFC 6455 §4.2.1 item 2, RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host header"),
+    (
+        400,
+        N_("malformed HTTP request: {error}"),
+        N_("RFC 9112 §2–§5: these bytes are not a well-formed HTTP request"),
+    ),
+    (
+        400,
+        "Host",
+        N_("RFC 6455 §4.2.1 item 2, RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host header"),
+    ),
     (
         400,
         "Sec-WebSocket-Key",
-        "RFC 6455 §4.2.1 item 5: Sec-WebSocket-Key is base64 of 16 bytes (24 characters)",
+        N_("RFC 6455 §4.2.1 item 5: Sec-WebSocket-Key is base64 of 16 bytes (24 characters)"),
     ),
-    (400, "HTTP/1.1", "RFC 6455 §4.2.1 item 1: the handshake is an HTTP/1.1 (or higher) request"),
-    (400, "Connection", "RFC 6455 §4.2.1 item 4: Connection must contain the token Upgrade"),
-    (400, "Upgrade", "RFC 6455 §4.2.1 item 3: Upgrade must contain websocket"),
-    (400, "body", "RFC 6455 §4.1: a handshake request has no body"),
+    (400, "HTTP/1.1", N_("RFC 6455 §4.2.1 item 1: the handshake is an HTTP/1.1 (or higher) request")),
+    (400, "Connection", N_("RFC 6455 §4.2.1 item 4: Connection must contain the token Upgrade")),
+    (400, "Upgrade", N_("RFC 6455 §4.2.1 item 3: Upgrade must contain websocket")),
+    (
+        400,
+        N_("a WebSocket handshake request has no body; got {got}"),
+        N_("RFC 6455 §4.1: a handshake request has no body"),
+    ),
     (
         403,
-        "is not a name of this server",
-        "RFC 9110 §7.2, RFC 6455 §10: the Host names another server; a server on the loopback"
-        " answers only its own names (allowed_hosts), against DNS rebinding",
+        N_("Host {host} is not a name of this server."),
+        N_(
+            "RFC 9110 §7.2, RFC 6455 §10: the Host names another server; a server on the loopback"
+            " answers only its own names (allowed_hosts), against DNS rebinding"
+        ),
     ),
     (
         403,
         "",
-        "RFC 6455 §4.2.2 item 4 (/origin/), §10.2: a server may refuse a page's Origin (or a client)"
-        " with 403 Forbidden",
+        N_(
+            "RFC 6455 §4.2.2 item 4 (/origin/), §10.2: a server may refuse a page's Origin (or a client)"
+            " with 403 Forbidden"
+        ),
     ),
-    (401, "", "RFC 9110 §11.6.1: the server wants credentials before it upgrades"),
-    (404, "", "RFC 9110 §15.5.5: nothing at this path; the server names its routes in the body"),
-    (405, "", "RFC 6455 §4.2.1 item 1: the handshake is a GET; RFC 9110 §15.5.6 lists GET in Allow"),
-    (408, "", "RFC 9110 §15.5.9: the request did not arrive within the server's time limit"),
+    (401, "", N_("RFC 9110 §11.6.1: the server wants credentials before it upgrades")),
+    (404, "", N_("RFC 9110 §15.5.5: nothing at this path; the server names its routes in the body")),
+    (405, "", N_("RFC 6455 §4.2.1 item 1: the handshake is a GET; RFC 9110 §15.5.6 lists GET in Allow")),
+    (408, "", N_("RFC 9110 §15.5.9: the request did not arrive within the server's time limit")),
     (
         426,
         "Sec-WebSocket-Version",
-        "RFC 6455 §4.2.1 item 6, §4.2.2 item 4: a version the server does not speak gets 426 and"
-        " Sec-WebSocket-Version with the versions it does (13)",
+        N_(
+            "RFC 6455 §4.2.1 item 6, §4.2.2 item 4: a version the server does not speak gets 426 and"
+            " Sec-WebSocket-Version with the versions it does (13)"
+        ),
     ),
     (
         426,
         "",
-        "RFC 6455 §4.2.1 item 3: no Upgrade: websocket, so this is plain HTTP to a WebSocket-only URL:"
-        " 426 Upgrade Required, naming the protocol in Upgrade (RFC 9110 §15.5.22)",
+        N_(
+            "RFC 6455 §4.2.1 item 3: no Upgrade: websocket, so this is plain HTTP to a WebSocket-only URL:"
+            " 426 Upgrade Required, naming the protocol in Upgrade (RFC 9110 §15.5.22)"
+        ),
     ),
-    (431, "", "RFC 6585 §5: the header section is larger than the server reads"),
-    (505, "", "RFC 9110 §15.6.6: the upgrade of RFC 6455 runs over HTTP/1.1 only"),
+    (431, "", N_("RFC 6585 §5: the header section is larger than the server reads")),
+    (505, "", N_("RFC 9110 §15.6.6: the upgrade of RFC 6455 runs over HTTP/1.1 only")),
 )
 
 
@@ -390,24 +423,42 @@ def explain_answer(answer: RawAnswer) -> str:
     """The rule that decided ``answer``, in one sentence with its RFC section."""
     response = answer.response
     if response is None:
-        return "no HTTP answer, so no rule: see why above"
+        return _("no HTTP answer, so no rule: see why above")
     if response.status == 101:
         return _explain_101(answer.request, response)
     for status, words, rule in _RULES:
-        if status == response.status and words in answer.reason:
-            return rule
-    return f"status {response.status}: not a status of the opening handshake"
+        if status == response.status and _says(answer.reason, words):
+            return _(rule)
+    return _("status {status}: not a status of the opening handshake").format(status=response.status)
+
+
+def _says(reason: str, message: str) -> bool:
+    """Does ``reason`` contain ``message``, worded in English or in the current language?
+
+    A message with ``{placeholders}`` is looked for by its longest fixed part.
+    """
+    for wording in {message, _(message)}:
+        fixed = max(re.split(r"\{\w*\}", wording), key=len)
+        if fixed in reason:
+            return True
+    return False
 
 
 def _explain_101(request: bytes, response: Response) -> str:
-    rule = "RFC 6455 §4.2.2: every check of §4.2.1 passed, so the server switched protocols"
     try:
         parsed = Request.parse(request)
         key = parsed[0].headers.get("Sec-WebSocket-Key", "") if parsed else ""
         check_response(response, key=key, subprotocols=_offered(parsed[0]) if parsed else ())
     except HandshakeError as error:
-        return f"{rule}; but a client must fail this answer (§4.1): {error.reason}"
-    return f"{rule}; Sec-WebSocket-Accept = base64(SHA-1(key + GUID)) matches our key (§4.2.2 item 5.4)"
+        failed = _(
+            "RFC 6455 §4.2.2: every check of §4.2.1 passed, so the server switched protocols;"
+            " but a client must fail this answer (§4.1): {reason}"
+        )
+        return failed.format(reason=error.reason)
+    return _(
+        "RFC 6455 §4.2.2: every check of §4.2.1 passed, so the server switched protocols;"
+        " Sec-WebSocket-Accept = base64(SHA-1(key + GUID)) matches our key (§4.2.2 item 5.4)"
+    )
 
 
 def _offered(request: Request) -> list[str]:
@@ -423,11 +474,11 @@ def core_verdict(request: bytes) -> str:
     try:
         parsed = Request.parse(request)
         if parsed is None:
-            return "not finished: the empty line that ends the header section has not come"
+            return _("not finished: the empty line that ends the header section has not come")
         check_request(parsed[0])
     except HandshakeError as error:
         return f"{error.status}: {error.reason}"
-    return "a valid upgrade request (101)"
+    return _("a valid upgrade request (101)")
 
 
 def show_bytes(data: bytes, limit: int = 4000) -> str:

@@ -15,9 +15,9 @@ import ipywidgets as widgets
 
 from wslearn.errors import HandshakeError
 from wslearn.handshake import AcceptSteps, accept_key_steps, build_request, check_request, generate_key
-from wslearn.i18n import _
+from wslearn.i18n import _, pad
 
-from .common import GREEN, RED, RFC_EXAMPLE_KEY, Views, esc
+from .common import GREEN, RED, RFC_EXAMPLE_KEY, Views, esc, fitting_label
 
 #: Values longer than this are cut ("…") in both views; the full value is in ``widget.steps_of``.
 SHOWN_CHARS = 72
@@ -98,7 +98,7 @@ def accept_text(steps: AcceptSteps, refused: Refusal | None) -> str:
         answers = _("It answers {status} and sends no Sec-WebSocket-Accept.")
         lines.append("  " + answers.format(status=refused.status_line))
         lines.append(_("What the formula would give (no server sends it):"))
-    lines.extend(f"  {step:<14} {shorten(value)}" for step, value, _why in _rows(steps))
+    lines.extend(f"  {pad(step, 14)} {shorten(value)}" for step, value, _why in _rows(steps))
     if refused is None:
         lines.append(_("The server answers Sec-WebSocket-Accept: {accept}").format(accept=steps.accept))
     return "\n".join(lines)
@@ -141,7 +141,7 @@ def steps_html(steps: AcceptSteps, verdict: str | None) -> str:
     """:func:`accept_html` for a verdict given as :func:`key_verdict` writes it."""
     if verdict is None:
         return accept_html(steps, None)
-    status, _, reason = verdict.partition(": ")
+    status, _colon, reason = verdict.partition(": ")
     return accept_html(steps, Refusal(int(status) if status.isdigit() else 400, reason))
 
 
@@ -156,8 +156,12 @@ class AcceptKeyWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets 
             layout=widgets.Layout(width="34em", max_width="100%"),
             style={"description_width": "initial"},
         )
-        self.new_key = widgets.Button(description=_("random key"), tooltip="generate_key()")
-        self.rfc_key = widgets.Button(description=_("RFC 6455 example"), tooltip="§1.3")
+        self.new_key = widgets.Button(
+            description=_("random key"), tooltip="generate_key()", layout=fitting_label()
+        )
+        self.rfc_key = widgets.Button(
+            description=_("RFC 6455 example"), tooltip="§1.3", layout=fitting_label()
+        )
         self.steps = widgets.HTML(layout=widgets.Layout(max_width="100%"))
         controls = widgets.HBox(
             [self.key, self.new_key, self.rfc_key], layout=widgets.Layout(flex_flow="row wrap")

@@ -24,12 +24,12 @@ from typing import Any
 import ipywidgets as widgets
 
 from wslearn.errors import ConnectionClosed, HandshakeError, WebSocketError
-from wslearn.handshake import Request, Response, build_error_response, parse_header_tokens
+from wslearn.handshake import Request, Response, build_error_response, parse_header_tokens, server_said
 from wslearn.i18n import N_, _
 from wslearn.notebook import BackgroundServer, SyncClient, start_demo, start_server
 from wslearn.redaction import MARKER
 
-from .common import GREEN, RED, Views, esc
+from .common import GREEN, RED, Views, esc, fitting_label
 
 __all__ = ["METHODS", "Attempt", "AuthLab", "AuthMethod", "attempt", "redact"]
 
@@ -240,8 +240,7 @@ def attempt(method_key: str, credential: str = "right") -> Attempt:
 
 def _said(error: HandshakeError) -> str:
     """The first line of what a refusing server said, without the client's preamble."""
-    said = error.reason.partition("it said: ")[2] or error.reason
-    return f"{error.status}: {said.splitlines()[0]}"
+    return f"{error.status}: {server_said(error)}"
 
 
 def _talk(client: SyncClient, method: AuthMethod, secret: str | None) -> tuple[int | None, str]:
@@ -317,7 +316,9 @@ class AuthLab(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has no t
         self.credential = widgets.ToggleButtons(
             options=[(_(c), c) for c in CREDENTIALS], value=credential, description=_("credential")
         )
-        self.connect_button = widgets.Button(description=_("connect"), button_style="primary")
+        self.connect_button = widgets.Button(
+            description=_("connect"), button_style="primary", layout=fitting_label()
+        )
         self.output = widgets.HTML()
         self.result: Attempt | None = None
         super().__init__([widgets.HBox([self.method, self.connect_button]), self.credential, self.output])

@@ -19,7 +19,7 @@ import ipywidgets as widgets
 from wslearn.eventlog import EventLog
 from wslearn.i18n import _
 
-from .common import RedrawSoon, Views, esc
+from .common import RedrawSoon, Views, esc, fitting_label
 from .eventlog import events_html
 
 #: Lines kept per user in the widget, and the characters shown of each.
@@ -88,10 +88,10 @@ class ChatWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
         self.url = url
         self.refresh_every = refresh_every
         self._redraw = RedrawSoon(self.refresh, refresh_every)
-        self.users = [ChatUser(url) for _ in range(users)]
+        self.users = [ChatUser(url) for _number in range(users)]
         self.show_frames = widgets.Checkbox(value=False, description=_("show frames"))
         self.columns = [self._column(user) for user in self.users]
-        super().__init__([self.show_frames, widgets.HBox([column for column, _, _, _ in self.columns])])
+        super().__init__([self.show_frames, widgets.HBox([column for column, *_views in self.columns])])
         self.add_class("wslearn-chat")
         self.show_frames.observe(lambda _change: self.refresh(), names="value")
         for user in self.users:
@@ -113,7 +113,7 @@ class ChatWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
         box = widgets.Text(
             placeholder="say something", continuous_update=False, layout=widgets.Layout(width="14em")
         )
-        send = widgets.Button(description=_("send"), layout=widgets.Layout(width="5em"))
+        send = widgets.Button(description=_("send"), layout=fitting_label())
         frames = widgets.HTML()
         box.observe(lambda _change, user=user, box=box: self.say(user, box), names="value")
         send.on_click(lambda _button, user=user, box=box: self.say(user, box))
@@ -143,7 +143,7 @@ class ChatWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has n
         self._redraw.soon()
 
     def _show(self, user: ChatUser) -> None:
-        _, transcript, _, frames = self.columns[self.users.index(user)]
+        _column, transcript, _entry, frames = self.columns[self.users.index(user)]
         ended = f"<p style='color:#cf222e'>closed: {esc(user.ended)}</p>" if user.ended else ""
         transcript.value = "".join(f"<div>{esc(line)}</div>" for line in user.lines) + ended
         frames.value = events_html(user.event_log.events()[-12:]) if self.show_frames.value else ""

@@ -16,7 +16,7 @@ from wslearn.exercises import Question, Quiz, Result, quiz
 from wslearn.exercises.core import choice_index
 from wslearn.i18n import _
 
-from .common import GREEN, RED, Views, esc
+from .common import GREEN, RED, Views, esc, fitting_label
 
 LETTERS = "abcdefgh"
 
@@ -39,7 +39,9 @@ class QuestionView(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no typ
             self.answer = widgets.FloatText(
                 value=0.0, description=_("answer"), layout=widgets.Layout(width="14em")
             )
-        self.button = widgets.Button(description=_("check"), tooltip=quiz.question_id(number))
+        self.button = widgets.Button(
+            description=_("check"), tooltip=quiz.question_id(number), layout=fitting_label()
+        )
         self.feedback = widgets.HTML()
         super().__init__([prompt, self.answer, self.button, self.feedback])
         self.add_class("wslearn-question")

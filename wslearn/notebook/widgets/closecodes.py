@@ -8,10 +8,10 @@ import ipywidgets as widgets
 
 from wslearn.demo.scenarios import PROVOKERS, Provoked, provoke, scenario_server
 from wslearn.frames import CloseCode, close_code_range, is_valid_close_code
-from wslearn.i18n import N_, _
+from wslearn.i18n import N_, _, pad
 from wslearn.notebook.runner import BackgroundServer
 
-from .common import GREEN, RED, Views, esc
+from .common import GREEN, RED, Views, esc, fitting_label
 
 __all__ = ["CODE_ROWS", "CloseCodeExplorer", "CodeRow", "browser_close_allows"]
 
@@ -104,10 +104,10 @@ def table_html() -> str:
 
 
 def table_text() -> str:
-    lines = [f"{'code':<12} {'wire':<5} {'close()':<8} meaning"]
+    lines = [f"{pad(_('code'), 12)} {pad('wire', 5)} {pad('close()', 8)} {_('meaning')}"]
     for row in CODE_ROWS:
         wire, page = ("yes" if row.on_the_wire else "no"), ("yes" if row.browser_close else "no")
-        lines.append(f"{row.label:<12} {wire:<5} {page:<8} {row.meaning}")
+        lines.append(f"{pad(row.label, 12)} {pad(wire, 5)} {pad(page, 8)} {row.meaning}")
     return "\n".join(lines)
 
 
@@ -146,7 +146,7 @@ class CloseCodeExplorer(Views, widgets.VBox):  # type: ignore[misc]  # ipywidget
             button = widgets.Button(
                 description=_("Provoke") if index == 0 else how,
                 tooltip=f"provoke({code}, how={how!r})",
-                layout=widgets.Layout(width="auto"),
+                layout=fitting_label(),
             )
             button.on_click(lambda _button, code=code, how=how: self.provoke(code, how))
             self.buttons[(code, how)] = button

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import threading
 from collections.abc import Callable
+from typing import Any
 
 #: The example of RFC 6455 §1.3: this key must give "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".
 RFC_EXAMPLE_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -18,6 +19,17 @@ GREEN = "#1a7f37"
 def esc(text: object) -> str:
     """``text`` made safe to put inside HTML: everything from the wire or a student is untrusted."""
     return html.escape(str(text), quote=True)
+
+
+def fitting_label() -> Any:
+    """A button layout as wide as its label, so a translated label ("发送帧") is never cut to "发…".
+
+    ipywidgets draws a button 148 px wide and lets a crowded row shrink it; either way a label
+    that does not fit ends in "…". This one neither shrinks nor stops short of its label.
+    """
+    import ipywidgets as widgets
+
+    return widgets.Layout(width="auto", min_width="max-content", flex="0 0 auto")
 
 
 class Views:

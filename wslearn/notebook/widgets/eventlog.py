@@ -14,7 +14,7 @@ import ipywidgets as widgets
 from wslearn.eventlog import EventLog, LogEvent
 from wslearn.i18n import _
 
-from .common import RedrawSoon, Views, esc
+from .common import RedrawSoon, Views, esc, fitting_label
 
 
 class EventLogView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
@@ -39,7 +39,9 @@ class EventLogView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has
         self._redraw = RedrawSoon(self.refresh, refresh_every)
         self._unsubscribe: Callable[[], None] | None = None
         self.table = widgets.HTML()
-        self.clear_button = widgets.Button(description=_("clear"), tooltip="EventLog.clear()")
+        self.clear_button = widgets.Button(
+            description=_("clear"), tooltip="EventLog.clear()", layout=fitting_label()
+        )
         super().__init__([self.clear_button, self.table])
         self.add_class("wslearn-event-log")
         self.clear_button.on_click(lambda _button: self.clear())

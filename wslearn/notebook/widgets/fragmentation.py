@@ -20,7 +20,7 @@ from wslearn.handshake import build_request, generate_key
 from wslearn.i18n import N_, _
 from wslearn.protocol import ConnectionFailed, Message, Ping, Protocol, Role
 
-from .common import GREEN, RED, Views, esc
+from .common import GREEN, RED, Views, esc, fitting_label
 
 __all__ = ["SCENARIOS", "FragmentLab", "FragmentationWidget", "Step", "describe_frame", "outcome"]
 
@@ -39,35 +39,35 @@ def _frame(opcode: Opcode, payload: bytes | str, fin: bool = True) -> Frame:
 #: name -> (what it shows, the client's frames). The close code each ends with is what
 #: :func:`outcome` computes; chapter 06's exercises ask for it.
 SCENARIOS: dict[str, tuple[str, tuple[Frame, ...]]] = {
-    "one message in three fragments": (
+    N_("one message in three fragments"): (
         N_("TEXT with FIN=0, then CONTINUATION frames; the last has FIN=1 (§5.4)"),
         (_frame(T, "Hello, ", False), _frame(C, "Web", False), _frame(C, "Socket!")),
     ),
-    "a Ping between two fragments": (
+    N_("a Ping between two fragments"): (
         N_("control frames may be injected in the middle of a fragmented message (§5.4)"),
         (_frame(T, "Hello, ", False), _frame(P, "still there?"), _frame(C, "WebSocket!")),
     ),
-    "a new message before the last fragment": (
+    N_("a new message before the last fragment"): (
         N_("the fragments of one message must not be interleaved with another message (§5.4)"),
         (_frame(T, "Hello, ", False), _frame(T, "surprise")),
     ),
-    "a continuation with nothing to continue": (
+    N_("a continuation with nothing to continue"): (
         N_("a CONTINUATION frame needs a TEXT or BINARY frame with FIN=0 before it (§5.4)"),
         (_frame(C, "orphan"),),
     ),
-    "a fragmented Ping": (
+    N_("a fragmented Ping"): (
         N_("control frames must not be fragmented (§5.5)"),
         (_frame(P, "pi", False),),
     ),
-    "你好 split mid-character, in one message": (
+    N_("你好 split mid-character, in one message"): (
         N_("a character may be cut between two fragments: the assembler waits for its end (§5.6)"),
         (_frame(T, NIHAO[:4], False), _frame(C, NIHAO[4:])),
     ),
-    "你好 cut into two messages": (
+    N_("你好 cut into two messages"): (
         N_("each message on its own must be valid UTF-8: the first ends inside a character (§8.1)"),
         (_frame(T, NIHAO[:4]), _frame(T, NIHAO[4:])),
     ),
-    "an invalid byte in the first fragment": (
+    N_("an invalid byte in the first fragment"): (
         N_("0xFF is never UTF-8: the server fails at once, without waiting for the rest (§8.1)"),
         (_frame(T, b"caf\xff", False), _frame(C, "more"), _frame(C, "end")),
     ),
@@ -83,6 +83,7 @@ class Step:
     answers: tuple[Frame, ...]  # the frames the server sent back (Pong, Close)
     holding: tuple[bytes, ...]  # the fragments the assembler holds afterwards
     state: str  # the connection's state afterwards
+    failed: bool = False  # the server failed the connection on this frame (§7.1.7)
 
     @property
     def close_code(self) -> int | None:
@@ -121,19 +122,22 @@ class FragmentLab:
         was_closed = self.protocol.closed is not None
         masked = Frame(frame.opcode, frame.payload, frame.fin, masking_key=LAB_MASK)
         self.protocol.receive_data(serialize_frame(masked))
-        happened = [_describe_event(event) for event in self.protocol.events_received()]
+        events = self.protocol.events_received()
+        happened = [_describe_event(event) for event in events]
         if was_closed:
-            happened = ["ignored: the connection is already closed (§7.1.7)"]
+            happened = [_("ignored: the connection is already closed (§7.1.7)")]
         elif not happened and not frame.opcode.is_control:
-            happened = ["held by the assembler: the message is not complete yet"]
+            happened = [_("held by the assembler: the message is not complete yet")]
         answers = tuple(_parse_server_frames(self.protocol.data_to_send()))
-        self._track_fragments(frame, happened, was_closed)
-        step = Step(frame, tuple(happened), answers, tuple(self._holding), self.protocol.state.name)
+        completed = any(isinstance(event, Message) for event in events)
+        self._track_fragments(frame, completed, was_closed)
+        failed = not was_closed and any(isinstance(event, ConnectionFailed) for event in events)
+        holding = tuple(self._holding)
+        step = Step(frame, tuple(happened), answers, holding, self.protocol.state.name, failed)
         self.steps.append(step)
         return step
 
-    def _track_fragments(self, frame: Frame, happened: Sequence[str], was_closed: bool) -> None:
-        completed = any(text.startswith("message") for text in happened)
+    def _track_fragments(self, frame: Frame, completed: bool, was_closed: bool) -> None:
         if was_closed or self.protocol.closed is not None or completed:
             self._holding = []  # the message is delivered, or the connection is over
         elif not frame.opcode.is_control and not frame.fin:
@@ -155,12 +159,15 @@ def outcome(frames: Sequence[Frame]) -> int | None:
 
 def _describe_event(event: object) -> str:
     if isinstance(event, Message):
-        kind = "text" if event.is_text else "binary"
-        return f"message complete ({kind}): {event.data!r:.80}"
+        complete = (
+            _("message complete (text): {data}") if event.is_text else _("message complete (binary): {data}")
+        )
+        return complete.format(data=f"{event.data!r:.80}")
     if isinstance(event, Ping):
-        return f"Ping received: answered with a Pong carrying {event.payload!r} (§5.5.3)"
+        pong = _("Ping received: answered with a Pong carrying {payload} (§5.5.3)")
+        return pong.format(payload=repr(event.payload))
     if isinstance(event, ConnectionFailed):
-        return f"connection failed with {event.code}: {event.reason}"
+        return _("connection failed with {code}: {reason}").format(code=event.code, reason=event.reason)
     return type(event).__name__
 
 
@@ -197,11 +204,15 @@ def parse_payload(text: str) -> bytes:
 def steps_text(lab: FragmentLab) -> str:
     lines = []
     for number, step in enumerate(lab.steps, 1):
-        lines.append(f"{number}. client sends {describe_frame(step.frame)}")
-        lines.extend(f"   server: {text}" for text in step.happened)
-        lines.extend(f"   server sends {describe_frame(frame)}" for frame in step.answers)
+        sends = _("client sends {frame}").format(frame=describe_frame(step.frame))
+        lines.append(f"{number}. {sends}")
+        lines.extend("   " + _("server: {what}").format(what=text) for text in step.happened)
+        lines.extend(
+            "   " + _("server sends {frame}").format(frame=describe_frame(frame)) for frame in step.answers
+        )
     holding = lab.steps[-1].holding if lab.steps else ()
-    lines.append(f"state {lab.protocol.state.name}; assembler holds {len(holding)} fragment(s)")
+    state = _("state {state}; assembler holds {count} fragment(s)")
+    lines.append(state.format(state=lab.protocol.state.name, count=len(holding)))
     return "\n".join(lines)
 
 
@@ -210,7 +221,7 @@ def steps_html(lab: FragmentLab) -> str:
         return f"<p><i>{esc(_('No frame sent yet: pick a scenario or build a frame.'))}</i></p>"
     rows = []
     for number, step in enumerate(lab.steps, 1):
-        colour = RED if any(t.startswith("connection failed") for t in step.happened) else "inherit"
+        colour = RED if step.failed else "inherit"
         happened = "<br>".join(esc(text) for text in step.happened)
         answers = "<br>".join(esc(describe_frame(frame)) for frame in step.answers)
         holding = " + ".join(esc(repr(part)) for part in step.holding) or "—"
@@ -245,7 +256,7 @@ class FragmentationWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidg
         self.lab = FragmentLab()
         label = {"description_width": "initial"}  # a translated label is longer: never cut it off
         self.scenario = widgets.Dropdown(
-            options=[(_("(start empty)"), "")] + [(name, name) for name in SCENARIOS],
+            options=[(_("(start empty)"), "")] + [(_(name), name) for name in SCENARIOS],
             value="",
             description=_("scenario"),
             style=label,
@@ -261,15 +272,17 @@ class FragmentationWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidg
         self.payload = widgets.Text(
             value="Hello", description=_("payload"), placeholder=_("text, or hex: e4 bd"), style=label
         )
-        wide = widgets.Layout(width="auto")
-        self.send = widgets.Button(description=_("send frame"), tooltip="FragmentLab.feed()", layout=wide)
+        self.send = widgets.Button(
+            description=_("send frame"), tooltip="FragmentLab.feed()", layout=fitting_label()
+        )
         self.reset_button = widgets.Button(
-            description=_("new connection"),
-            tooltip="FragmentLab.reset()",
-            layout=widgets.Layout(width="auto"),
+            description=_("new connection"), tooltip="FragmentLab.reset()", layout=fitting_label()
         )
         self.table = widgets.HTML()
-        builder = widgets.HBox([self.opcode, self.fin, self.payload, self.send, self.reset_button])
+        builder = widgets.HBox(
+            [self.opcode, self.fin, self.payload, self.send, self.reset_button],
+            layout=widgets.Layout(flex_flow="row wrap"),  # a narrow notebook wraps the row
+        )
         super().__init__([self.scenario, self.about, builder, self.table])
         self.add_class("wslearn-fragmentation")
         self.scenario.observe(lambda change: self.load(str(change["new"])), names="value")
@@ -295,7 +308,7 @@ class FragmentationWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidg
         try:
             payload = parse_payload(self.payload.value)
         except ValueError as error:
-            self.about.value = f"<p style='color:{RED}'>payload: {esc(str(error))}</p>"
+            self.about.value = f"<p style='color:{RED}'>{esc(_('payload'))}: {esc(str(error))}</p>"
             return None
         step = self.lab.feed(Frame(self.opcode.value, payload, fin=self.fin.value))
         self._show()

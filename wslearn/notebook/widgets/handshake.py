@@ -27,7 +27,7 @@ from wslearn.notebook.raw import (
     show_bytes_html,
 )
 
-from .common import Views, esc
+from .common import Views, esc, fitting_label
 
 __all__ = ["HandshakeEditor", "request_bytes"]
 
@@ -58,7 +58,7 @@ class HandshakeEditor(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets 
         )
         self.crlf = widgets.Checkbox(value=True, description=_("send each line end as CR LF"), indent=False)
         self.send_button = widgets.Button(
-            description=_("send"), button_style="primary", tooltip="raw_exchange()"
+            description=_("send"), button_style="primary", tooltip="raw_exchange()", layout=fitting_label()
         )
         self.presets = {name: self._button(name, "load it, then press send") for name in self._preset_names()}
         self.breaks = {name: self._button(name, BREAKS[name].what) for name in BREAKS}
@@ -87,7 +87,7 @@ class HandshakeEditor(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets 
 
     @staticmethod
     def _button(name: str, tooltip: str) -> widgets.Button:
-        return widgets.Button(description=name, tooltip=tooltip, layout=widgets.Layout(width="auto"))
+        return widgets.Button(description=name, tooltip=tooltip, layout=fitting_label())
 
     @property
     def host_header(self) -> str:

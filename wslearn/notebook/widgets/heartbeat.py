@@ -20,7 +20,7 @@ from wslearn.demo.heartbeats import LANES, Timeline, timeline
 from wslearn.eventlog import EventLog, LogEvent
 from wslearn.i18n import _
 
-from .common import RedrawSoon, Views, esc
+from .common import RedrawSoon, Views, esc, fitting_label
 
 COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#d62728", "#7f7f7f")
 
@@ -96,8 +96,8 @@ class HeartbeatTimeline(Views, widgets.VBox):  # type: ignore[misc]  # ipywidget
                 mark.x = times
                 mark.y = [lane] * len(times)
         with self.rtt_line.hold_sync():
-            self.rtt_line.x = [t for t, _ in shown.rtts]
-            self.rtt_line.y = [ms for _, ms in shown.rtts]
+            self.rtt_line.x = [t for t, _ms in shown.rtts]
+            self.rtt_line.y = [ms for _t, ms in shown.rtts]
         self.legend.value = legend_html(shown)
 
     def detach(self) -> None:
@@ -126,7 +126,7 @@ def legend_html(shown: Timeline) -> str:
         f"<span style='color:{colour}'>●</span> {esc(lane)} ({len(shown.lanes[lane])}) &nbsp; "
         for lane, colour in zip(LANES, COLOURS, strict=True)
     )
-    rtts = ", ".join(f"{ms:.2f}" for _, ms in shown.rtts[-5:]) or "none yet"
+    rtts = ", ".join(f"{ms:.2f}" for _t, ms in shown.rtts[-5:]) or "none yet"
     closed = f"<br>closed: <b>{esc(shown.closed)}</b>" if shown.closed else ""
     return f"<p>lanes (bottom to top): {items}<br>last round trips (ms): {esc(rtts)}{closed}</p>"
 
@@ -142,7 +142,7 @@ def timeline_figure(shown: Timeline) -> Any:
         axes.scatter(times, [index] * len(times), color=colour, s=25)
     axes.set_yticks(range(len(LANES)), LANES)
     axes.set_title(f"heartbeats of connection #{shown.conn_id}")
-    rtt_axes.plot([t for t, _ in shown.rtts], [ms for _, ms in shown.rtts], marker="o")
+    rtt_axes.plot([t for t, _ms in shown.rtts], [ms for _t, ms in shown.rtts], marker="o")
     rtt_axes.set_ylabel("RTT (ms)")
     rtt_axes.set_xlabel("seconds after the connection opened")
     figure.tight_layout()
@@ -172,9 +172,11 @@ class HeartbeatLab(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has
         slider = {"min": 0.1, "max": 3.0, "step": 0.1, "style": {"description_width": "initial"}}
         self.interval = widgets.FloatSlider(value=ping_interval, description=_("ping_interval (s)"), **slider)
         self.timeout = widgets.FloatSlider(value=ping_timeout, description=_("ping_timeout (s)"), **slider)
-        self.connect_button = widgets.Button(description=_("connect"), tooltip="a client that answers Pings")
+        self.connect_button = widgets.Button(
+            description=_("connect"), tooltip="a client that answers Pings", layout=fitting_label()
+        )
         self.freeze_button = widgets.Button(
-            description=_("freeze the peer"), tooltip="a client that answers nothing"
+            description=_("freeze the peer"), tooltip="a client that answers nothing", layout=fitting_label()
         )
         self.status = widgets.HTML("<p>Choose the timers, then start an experiment.</p>")
         self.server: Any = None

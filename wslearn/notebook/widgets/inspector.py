@@ -221,7 +221,7 @@ class FrameInspector(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets h
         self.message = widgets.HTML()
         self.buttons = [self._bit_button(index) for index in range(8 * MAX_HEADER)]
         self.captions = [
-            widgets.HTML(layout=widgets.Layout(margin="0 0 0 10px")) for _ in range(MAX_HEADER // 2)
+            widgets.HTML(layout=widgets.Layout(margin="0 0 0 10px")) for _number in range(MAX_HEADER // 2)
         ]
         self.rows = [
             widgets.HBox(
@@ -292,7 +292,7 @@ class FrameInspector(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets h
             self.preset.value = ""  # the bytes are no longer the example's
         if data != self.data:
             self.data = data
-            self._offset = self._offset if any(o == self._offset for o, _ in self.explanations) else 0
+            self._offset = self._offset if any(o == self._offset for o, _e in self.explanations) else 0
         self._draw()
 
     def _on_preset(self, name: str) -> None:
@@ -338,7 +338,7 @@ class FrameInspector(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets h
 
     def _summary(self) -> str:
         frames = len(self.explanations)
-        which = f"frame {1 + [o for o, _ in self.explanations].index(self._offset)} of {frames}"
+        which = f"frame {1 + [o for o, _e in self.explanations].index(self._offset)} of {frames}"
         return f"{len(self.data)} bytes, {which}"
 
     def text(self) -> str:

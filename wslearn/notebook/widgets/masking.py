@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 
 from wslearn.frames import apply_mask
-from wslearn.i18n import _
+from wslearn.i18n import _, pad
 
-from .common import RED, Views, esc
+from .common import RED, Views, esc, fitting_label
 
 #: The masking key of the examples of RFC 6455 §5.7.
 RFC_MASKING_KEY = bytes.fromhex("37fa213d")
@@ -105,7 +105,7 @@ class Masking:
             width = max(3, len(str(stop - 1)) + 1)
             lines.append("")
             lines.extend(
-                f"{name:<15}" + "".join(c.rjust(width) for c in cells)
+                pad(name, 15) + "".join(pad(c, width, ">") for c in cells)
                 for name, cells in self.rows(start, stop)
             )
         if self.hidden(limit):
@@ -159,8 +159,12 @@ class MaskingView(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets has 
         )
         self.key = widgets.Text(value=masking_key.hex(" "), description=_("masking key (hex)"))
         self.key.style.description_width = "initial"
-        self.new_key = widgets.Button(description=_("random key"), tooltip="os.urandom(4), as a client does")
-        self.rfc_key = widgets.Button(description=_("RFC 6455 §5.7 key"), tooltip="37 fa 21 3d")
+        self.new_key = widgets.Button(
+            description=_("random key"), tooltip="os.urandom(4), as a client does", layout=fitting_label()
+        )
+        self.rfc_key = widgets.Button(
+            description=_("RFC 6455 §5.7 key"), tooltip="37 fa 21 3d", layout=fitting_label()
+        )
         self.view = widgets.HTML(layout=widgets.Layout(max_width="100%"))
         keys = widgets.HBox(
             [self.key, self.new_key, self.rfc_key], layout=widgets.Layout(flex_flow="row wrap")

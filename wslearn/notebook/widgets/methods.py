@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import ipywidgets as widgets
 
 from wslearn.demo.compare import Measurement, measure_all
-from wslearn.i18n import _
+from wslearn.i18n import _, pad
 
 from .common import RED, Views, esc
 
@@ -92,8 +92,8 @@ class MethodsWidget(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets ha
         title = f"{self.updates} updates, Cookie header of {self.cookie_bytes} bytes"
         if self.error:
             return f"{title}\n{self.error}"
-        lines = [title, "  ".join(f"{name:>16}" for name in HEADER)]
-        lines += ["  ".join(f"{cell:>16}" for cell in row) for row in rows(self.measurements)]
+        lines = [title, "  ".join(pad(name, 16, ">") for name in HEADER)]
+        lines += ["  ".join(pad(cell, 16, ">") for cell in row) for row in rows(self.measurements)]
         return "\n".join(lines)
 
     def html(self) -> str:
