@@ -313,7 +313,8 @@ class WebSocket:
         ``events`` are those that arrived together with the end of the opening handshake
         (a peer may send frames right behind it).
         """
-        self._log("-", "open", preview=f"{self.path} subprotocol={self.subprotocol}")
+        extensions = f" extensions={self.extensions}" if self.extensions else ""
+        self._log("-", "open", preview=f"{self.path} subprotocol={self.subprotocol}{extensions}")
         self._reader_task = asyncio.create_task(self._read_frames(list(events)))
         self._schedule_keepalive()
 
