@@ -12,9 +12,10 @@ import argparse
 import asyncio
 import sys
 
+from ..assembler import DEFAULT_MAX_SIZE
 from .model import Grade, Options
 from .report import Report, Result, category_lines, result_line
-from .runner import all_cases, find_server, run_checks, select
+from .server.runner import all_cases, find_server, run_checks, select
 
 
 def size(text: str) -> int | None:
@@ -38,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-message-size",
         type=size,
-        default=2**20,
+        default=DEFAULT_MAX_SIZE,
         metavar="BYTES",
         help="the server's message size limit (default 1MiB; 'none' skips the limit cases)",
     )

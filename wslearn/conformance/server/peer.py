@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import ssl as ssl_module
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ..frames import CloseCode, close_code_range
-from . import wire
-from .model import Options, SetupFailed
-from .wire import CLOSE, CONTINUATION, PING, PONG, Eof, RawConnection, Target
+from ...frames import CloseCode, close_code_range
+from .. import wire
+from ..model import Case, Options, SetupFailed, Verdict
+from ..wire import CLOSE, CONTINUATION, PING, PONG, Eof, RawConnection, Target
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,10 @@ class Tester:
         for connection in self._opened:
             connection.abort()
         self._opened.clear()
+
+
+CaseRun = Callable[[Tester], Awaitable[Verdict]]  # what a server case does with its Tester
+ServerCase = Case[CaseRun]
 
 
 def handshake_problem(answer: wire.HttpAnswer, key: str, offered: tuple[str, ...] = ()) -> str | None:
