@@ -9,11 +9,7 @@ server declines and Chromium sends plain frames.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require
 
 from wslearn.notebook import BackgroundServer, start_demo
 
@@ -52,19 +48,6 @@ async () => {
   return {extensions: socket.extensions, results, closeCode: await closed};
 }
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 def run_page(browser: Any, server: BackgroundServer) -> dict[str, Any]:
