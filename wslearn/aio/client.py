@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from wslearn.assembler import DEFAULT_MAX_SIZE
+from wslearn.deflate import Compression, client_offers
 from wslearn.errors import HandshakeError
 from wslearn.eventlog import Direction, EventLog
 from wslearn.http import authority
@@ -96,6 +97,8 @@ class ClientSettings:
     open_timeout: float = 10  # TCP, TLS and the opening handshake, all within this
     close_timeout: float = 5  # the most a closing handshake may take
     event_log: EventLog | None = None  # records every handshake and frame
+    # permessage-deflate (RFC 7692): None, "deflate", or DeflateOffer(s) to offer
+    compression: Compression = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "subprotocols", tuple(self.subprotocols))
@@ -106,7 +109,9 @@ def connect(url: str, **options: Any) -> Connecting:
 
     ``options`` are the fields of :class:`ClientSettings` (their defaults are there). For
     ``wss://`` URLs without ``ssl``, the system's default TLS context checks the server's
-    certificate.
+    certificate. ``compression="deflate"`` offers permessage-deflate (RFC 7692), or pass
+    :class:`~wslearn.deflate.DeflateOffer` objects; ``ws.deflate`` tells what the server
+    agreed to (None: it declined).
     """
     return Connecting(url, ClientSettings(**options))
 
@@ -124,6 +129,7 @@ class Connecting:
         self.settings = settings
         headers = settings.headers
         self.headers = list(headers.items() if isinstance(headers, Mapping) else headers)
+        self.deflate_offers = client_offers(settings.compression)
         self._ws: WebSocket | None = None
 
     def __await__(self) -> Generator[object, None, WebSocket]:
@@ -201,6 +207,7 @@ class Connecting:
             Role.CLIENT,
             subprotocols=self.settings.subprotocols,
             max_message_size=self.settings.max_message_size,
+            deflate_offers=self.deflate_offers,
             trace=frame_tracer(self.settings.event_log, conn_id),
         )
         request = protocol.connect(

@@ -45,10 +45,11 @@ import inspect
 import logging
 import ssl as ssl_module
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wslearn.assembler import DEFAULT_MAX_SIZE
+from wslearn.deflate import Compression, ServerDeflateConfig, server_config
 from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.eventlog import Direction, EventLog
 from wslearn.frames import CloseCode
@@ -97,9 +98,13 @@ class ServerSettings:
     secret_first_message: bool = False  # the first message is a credential: log its size only
     allowed_hosts: tuple[str, ...] = ()  # Host names besides loopback ones (serve() chooses)
     max_memory: int | None = DEFAULT_MAX_MEMORY  # received data no handler has taken, in all
+    # permessage-deflate (RFC 7692): None (off), "deflate", or a ServerDeflateConfig
+    compression: Compression = None
+    deflate_config: ServerDeflateConfig | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "subprotocols", tuple(self.subprotocols))
+        object.__setattr__(self, "deflate_config", server_config(self.compression))
         size, memory = self.max_message_size, self.max_memory
         if memory is not None and size is not None and memory < size:
             raise ValueError(f"max_memory ({memory}) must be at least max_message_size ({size})")
@@ -132,6 +137,10 @@ async def serve(
     received data that no handler has taken yet; while it is spent, connections read
     little or wait (TCP back-pressure), see :class:`~wslearn.aio.connection.MemoryBudget`.
     Each inbox holds at most ``max_message_size`` bytes (plus the message that crossed it).
+
+    ``compression="deflate"`` accepts a client's offer of permessage-deflate (RFC 7692);
+    a :class:`~wslearn.deflate.ServerDeflateConfig` says which parameters to ask for. Off
+    by default. ``max_message_size`` limits a message's *decompressed* size.
     """
     hosts = tuple(allowed_hosts) if allowed_hosts is not None else default_allowed_hosts(host)
     settings = ServerSettings(**options, allowed_hosts=hosts)
@@ -278,6 +287,7 @@ class Server:
             subprotocols=self.settings.subprotocols,
             origin_allowed=self.settings.origin_allowed,
             max_message_size=self.settings.max_message_size,
+            deflate_config=self.settings.deflate_config,
             trace=frame_tracer(
                 self.settings.event_log, conn_id, secret_first_message=self.settings.secret_first_message
             ),

@@ -106,6 +106,7 @@ class Options:
     fail_fast_window: float = 0.5  # how soon a fail-fast server must have closed
     case_timeout: float = 15.0  # hard limit for one case, whatever happens
     max_header_size: int = 65536  # the oversized-headers case sends more than this
+    compression: bool = False  # the server accepts permessage-deflate: grade it (RFC 7692)
 
 
 class SetupFailed(Exception):

@@ -17,7 +17,7 @@ from types import ModuleType
 from ..model import Grade, Options, SetupFailed, Verdict, failed
 from ..report import Report, Result
 from ..wire import TEXT, Target
-from . import closing, fragmentation, framing, handshake, limits, pingpong, reserved, utf8
+from . import closing, deflate, fragmentation, framing, handshake, limits, pingpong, reserved, utf8
 from .expect import expect_message
 from .peer import ServerCase, Tester
 
@@ -30,6 +30,7 @@ CATEGORY_MODULES: tuple[ModuleType, ...] = (
     utf8,
     closing,
     limits,
+    deflate,  # only with Options.compression
 )
 
 
