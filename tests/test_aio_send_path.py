@@ -83,7 +83,9 @@ def test_a_message_sent_during_a_fragmented_one_goes_after_it() -> None:
     async def main() -> list[str | bytes]:
         server = await serve(handler)
         async with server, ws_connect(server.url, compression=None, max_size=None) as client:
-            await asyncio.sleep(0.2)  # the client reads only now
+            client.transport.pause_reading()  # the client reads nothing for now: the socket fills
+            await asyncio.sleep(0.2)
+            client.transport.resume_reading()
             return [await client.recv() for _ in range(3)]
 
     assert run(main()) == ["".join(big), "nowait", "send"]

@@ -562,7 +562,7 @@ def _decompress(frame: Frame, deflate: PerMessageDeflate | DeflateParameters) ->
 
 
 def _decompressed_field(frame: Frame, plain: bytes) -> Field:
-    value, meaning, _ = _payload_meaning(frame.opcode, plain, frame.fin)
+    value, meaning, _invalid = _payload_meaning(frame.opcode, plain, frame.fin)
     meaning = f"per-message compressed, RFC 7692 §6: {len(frame.payload)} → {len(plain)} bytes; {meaning}"
     return Field("Payload, decompressed", "—", _preview_hex(plain), value, meaning, "payload")
 
