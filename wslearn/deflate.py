@@ -62,8 +62,10 @@ __all__ = [
     "accept",
     "accept_offer",
     "check_response",
+    "client_offers",
     "offer",
     "parse_extensions",
+    "server_config",
 ]
 
 EXTENSION_NAME = "permessage-deflate"  # RFC 7692 §7 (registered in §9.1)
@@ -653,6 +655,11 @@ class PerMessageDeflate:
 
     # Receiving (RFC 7692 §6.2, §7.2.2)
 
+    @property
+    def receiving_compressed(self) -> bool:
+        """Is a compressed message half received (its first frame in, not its last)?"""
+        return self._decoder is not None
+
     def message_decoder(self) -> MessageDecoder:
         """A :class:`MessageDecoder` for a message whose first frame had RSV1 set."""
         # A sender may end a message with a final block (BFINAL, RFC 7692 §7.2.3.4); that
@@ -694,3 +701,41 @@ class PerMessageDeflate:
             self._decoder = None
         # The same frame with RSV1 cleared (positional arguments: twice as fast as keywords).
         return Frame(frame.opcode, data, frame.fin, False, frame.rsv2, frame.rsv3, frame.masking_key)
+
+
+# --- The ``compression=`` option of servers and clients -------------------------------
+
+# ``None``: no compression; ``"deflate"``: permessage-deflate with the default settings;
+# or the settings themselves (a ServerDeflateConfig for a server, DeflateOffers for a client).
+Compression = Literal["deflate"] | ServerDeflateConfig | DeflateOffer | Sequence[DeflateOffer] | None
+
+
+def server_config(compression: Compression) -> ServerDeflateConfig | None:
+    """What a server with ``compression=...`` accepts: None (no offer) or its wishes."""
+    if compression is None:
+        return None
+    if compression == "deflate":
+        return ServerDeflateConfig()
+    if isinstance(compression, ServerDeflateConfig):
+        return compression
+    expected = 'a server\'s compression is None, "deflate" or a ServerDeflateConfig'
+    raise ValueError(f"{expected}, not {compression!r}")
+
+
+def client_offers(compression: Compression) -> tuple[DeflateOffer, ...]:
+    """The offers a client with ``compression=...`` makes (none for None)."""
+    if compression is None:
+        return ()
+    if compression == "deflate":
+        return (DeflateOffer(),)
+    if isinstance(compression, DeflateOffer):
+        return (compression,)
+    if (
+        isinstance(compression, Sequence)
+        and not isinstance(compression, str)
+        and compression
+        and all(isinstance(one, DeflateOffer) for one in compression)
+    ):
+        return tuple(compression)
+    expected = 'a client\'s compression is None, "deflate" or DeflateOffers'
+    raise ValueError(f"{expected}, not {compression!r}")

@@ -69,6 +69,12 @@ class LogEvent:
     fragment of a message but the last, RFC 6455 §5.4) and ``masked`` tells whether the
     payload was masked on the wire (RFC 6455 §5.3). ``raw`` holds (at most MAX_RAW of) the bytes
     as they crossed the wire, already redacted for HTTP messages.
+
+    With permessage-deflate (RFC 7692) ``rsv1`` is the frame's RSV1 bit ("this message is
+    compressed", set on a compressed message's first frame only, §6) and, for every frame
+    of a compressed message, ``size`` is what its payload decompresses to (for a message in
+    one frame: the message's size), beside ``length``, the payload's size on the wire. The
+    ``preview`` then shows the decompressed payload.
     """
 
     time: float
@@ -81,6 +87,15 @@ class LogEvent:
     preview: str = ""
     raw: bytes = b""
     fin: bool | None = None
+    rsv1: bool = False
+    size: int | None = None  # decompressed bytes of a compressed message's frame
+
+    @property
+    def compression(self) -> str:
+        """``"RSV1 (compressed) 37 → 120 bytes"`` for a frame of a compressed message, else ""."""
+        if self.size is None:
+            return "RSV1 set" if self.rsv1 else ""
+        return f"{'RSV1 ' if self.rsv1 else ''}(compressed) {self.length} → {self.size} bytes"
 
     def __str__(self) -> str:
         clock = _time.strftime("%H:%M:%S", _time.localtime(self.time))
@@ -90,7 +105,9 @@ class LogEvent:
             parts.append(self.opcode)
         if self.fin is False:
             parts.append("FIN=0")  # a fragment: more of the message follows
-        if self.kind in ("frame", "handshake", "http"):
+        if self.compression:
+            parts.append(self.compression)
+        elif self.kind in ("frame", "handshake", "http"):
             parts.append(f"{self.length} B")
         if self.masked is not None:
             parts.append("masked" if self.masked else "unmasked")
@@ -134,6 +151,8 @@ class EventLog:
         raw: bytes = b"",
         time: float | None = None,
         fin: bool | None = None,
+        rsv1: bool = False,
+        size: int | None = None,
     ) -> LogEvent:
         """Store one event (``raw`` is cut to MAX_RAW bytes) and notify subscribers."""
         event = LogEvent(
@@ -147,6 +166,8 @@ class EventLog:
             preview=preview,
             raw=bytes(raw[:MAX_RAW]),
             fin=fin,
+            rsv1=rsv1,
+            size=size,
         )
         with self._lock:
             if kind == "close":  # a message cut short by the end of the connection
@@ -161,8 +182,12 @@ class EventLog:
                 logger.exception("event log subscriber %r failed", callback)
         return event
 
-    def record_frame(self, conn_id: int, direction: Direction, frame: Frame, raw: bytes) -> LogEvent:
-        """Store a frame exactly as it crossed the wire (RFC 6455 §5.2)."""
+    def record_frame(
+        self, conn_id: int, direction: Direction, frame: Frame, raw: bytes, plain: bytes | None = None
+    ) -> LogEvent:
+        """Store a frame exactly as it crossed the wire (RFC 6455 §5.2); ``plain``: its
+        payload decompressed, for a frame of a compressed message (RFC 7692)."""
+        shown = frame if plain is None else Frame(frame.opcode, plain, frame.fin)
         return self.record(
             conn_id,
             direction,
@@ -170,12 +195,16 @@ class EventLog:
             opcode=frame.opcode.name,
             length=len(frame.payload),
             masked=frame.masking_key is not None,
-            preview=frame_preview(frame, self._continues_text(conn_id, direction, frame)),
+            preview=frame_preview(shown, self._continues_text(conn_id, direction, frame)),
             raw=raw,
             fin=frame.fin,
+            rsv1=frame.rsv1,
+            size=None if plain is None else len(plain),
         )
 
-    def keep_frame(self, conn_id: int, direction: Direction, frame: Frame, raw: bytes) -> None:
+    def keep_frame(
+        self, conn_id: int, direction: Direction, frame: Frame, raw: bytes, plain: bytes | None = None
+    ) -> None:
         """Like :meth:`record_frame`, for the hot path of a server: keep only what is cheap
         to keep now (the frame, cut to the head of its payload, and the head of its raw
         bytes); the preview is written when the event is read, or at once if someone
@@ -185,11 +214,15 @@ class EventLog:
         else:
             text = self._continues_text(conn_id, direction, frame)
         length = len(frame.payload)
-        if length > _PREVIEW_BYTES:  # never hold a big payload: the preview needs its head
-            frame = Frame(
-                frame.opcode, frame.payload[:_PREVIEW_BYTES], frame.fin, masking_key=frame.masking_key
-            )
-        record: _FrameRecord = (_time.time(), conn_id, direction, frame, length, raw[:MAX_RAW], text)
+        size = None
+        key = frame.masking_key
+        if plain is not None:  # a compressed message: keep (the head of) what it says
+            size = len(plain)
+            frame = Frame(frame.opcode, plain[:_PREVIEW_BYTES], frame.fin, frame.rsv1, masking_key=key)
+        elif length > _PREVIEW_BYTES:  # never hold a big payload: the preview needs its head
+            head = frame.payload[:_PREVIEW_BYTES]
+            frame = Frame(frame.opcode, head, frame.fin, frame.rsv1, masking_key=key)
+        record: _FrameRecord = (_time.time(), conn_id, direction, frame, length, raw[:MAX_RAW], text, size)
         with self._lock:
             self._events.append(record)
             if not self._subscribers:
@@ -279,14 +312,14 @@ _PREVIEW_BYTES = 4 * PREVIEW_CHARS + 1
 
 # A frame as EventLog.keep_frame keeps it until someone reads it: (time, connection id,
 # direction, the frame with at most _PREVIEW_BYTES of payload, the payload's real length,
-# the head of the raw bytes, does it continue a text message). A plain tuple: the cheapest
-# thing Python builds.
-_FrameRecord = tuple[float, int, Direction, "Frame", int, bytes, "bool | None"]
+# the head of the raw bytes, does it continue a text message, the decompressed size of a
+# compressed message's frame). A plain tuple: the cheapest thing Python builds.
+_FrameRecord = tuple[float, int, Direction, "Frame", int, bytes, "bool | None", "int | None"]
 
 
 def _format_frame(record: _FrameRecord) -> LogEvent:
     """The LogEvent record_frame would have stored for this frame."""
-    time, conn_id, direction, frame, length, raw, text = record
+    time, conn_id, direction, frame, length, raw, text, size = record
     return LogEvent(
         time=time,
         conn_id=conn_id,
@@ -298,6 +331,8 @@ def _format_frame(record: _FrameRecord) -> LogEvent:
         preview=frame_preview(frame, text),
         raw=bytes(raw),
         fin=frame.fin,
+        rsv1=frame.rsv1,
+        size=size,
     )
 
 

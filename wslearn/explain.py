@@ -3,7 +3,8 @@
 :func:`explain_frame` reads frame bytes the way a receiver does (RFC 6455 §5.2) and
 writes down each field: where it sits, its raw bits, its value and what it means. It
 never raises: on bytes that are incomplete or break a rule it explains what it could
-and says what is missing or wrong — that is the lesson.
+and says what is missing or wrong — that is the lesson. With ``deflate=`` (the agreed
+permessage-deflate, RFC 7692) it also decompresses a compressed message's payload.
 
 The ``*_text`` / ``*_html`` functions are the views behind ``str()`` and Jupyter's
 ``_repr_html_`` of requests, responses, closes and frames. The HTML ones escape every
@@ -19,6 +20,7 @@ import html
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from .deflate import DeflateParameters, PerMessageDeflate
 from .errors import ProtocolError
 from .frames import (
     Close,
@@ -160,6 +162,7 @@ class FrameExplanation:
     missing: str | None
     problems: tuple[str, ...]
     regions: tuple[tuple[int, int, str], ...]  # (start, end, kind) byte ranges
+    decompressed: bytes | None = None  # the payload of a compressed message, decompressed
 
     @property
     def complete(self) -> bool:
@@ -181,7 +184,11 @@ class FrameExplanation:
             f"{_opcode_name(first & 0x0F)} frame, {'final' if first & 0x80 else 'not final'},"
             f" {'masked' if second & 0x80 else 'unmasked'}, {self.payload_length}-byte payload"
         )
-        if self.frame is not None and self.frame.payload:
+        if self.decompressed is not None and self.frame is not None:
+            plain = Frame(self.frame.opcode, self.decompressed, self.frame.fin)
+            text += f", RSV1 (compressed) {self.payload_length} → {len(self.decompressed)} bytes"
+            text += f": {_frame_preview(plain)}" if self.decompressed else ""
+        elif self.frame is not None and self.frame.payload:
             text += f": {_frame_preview(self.frame)}"
         if self.trailing:
             text += f" (then {self.trailing} more bytes: the next frame)"
@@ -232,8 +239,10 @@ class _FrameReader:
     the step was waiting for.
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, compression: bool = False) -> None:
         self.data = data
+        self.compression = compression  # permessage-deflate agreed: RSV1 is allowed
+        self.rsv1 = False
         self.pos = 0  # where the next field starts
         self.fields: list[Field] = []
         self.problems: list[str] = []
@@ -267,8 +276,9 @@ class _FrameReader:
         self.fin = bool(byte & 0x80)
         self.opcode = byte & 0x0F
         rsv = [bool(byte & bit) for bit in (0x40, 0x20, 0x10)]
+        self.rsv1 = rsv[0]
         for number, bit in enumerate(rsv, start=1):
-            if bit:
+            if bit and not (number == 1 and self.compression):
                 self.problems.append(
                     f"RSV{number} is set but no extension was negotiated: a receiver fails"
                     f" the connection with {describe_close_code(1002)} (§5.2)"
@@ -343,6 +353,11 @@ class _FrameReader:
             value = _count(len(payload), "byte")
             whole = Field(name, where, _preview_hex(payload), value, meaning, "payload")
             return [whole, *_close_fields(self.pos, payload)]
+        if self.rsv1 and self.opcode in (Opcode.TEXT, Opcode.BINARY):
+            meaning = "DEFLATE data (RFC 7692 §7.2): decompress it to read the message"
+            meaning = meaning if self.masked else f"not masked; {meaning}"
+            value = _count(len(payload), "byte")
+            return [Field(name, where, _preview_hex(payload), value, meaning, "payload")]
         value, meaning, bad_text = _payload_meaning(self.opcode, payload, self.fin and complete)
         if bad_text:
             self.problems.append(
@@ -372,6 +387,11 @@ def _rsv_field(number: int, bit: bool) -> Field:
         if bit
         else "reserved for extensions; 0 as it must be without one (§5.2)"
     )
+    if number == 1 and bit:
+        meaning = (
+            "per-message compressed, RFC 7692 §6: with permessage-deflate agreed, this"
+            " message's payload is DEFLATE data; without an extension → fail with 1002 (§5.2)"
+        )
     raw = str(int(bit))
     return Field(f"RSV{number}", _bits(number, number), raw, raw, meaning, "header")
 
@@ -482,14 +502,23 @@ def _close_fields(start: int, payload: bytes) -> list[Field]:
     return fields
 
 
-def explain_frame(data: Bytes) -> FrameExplanation:
+def explain_frame(
+    data: Bytes, deflate: PerMessageDeflate | DeflateParameters | None = None
+) -> FrameExplanation:
     """Explain the frame at the start of ``data``, field by field (RFC 6455 §5.2).
 
     Never raises: incomplete or invalid bytes are explained as far as they go, with
     ``missing`` and ``problems`` saying what is not there or not allowed.
+
+    ``deflate``: the permessage-deflate the connection agreed (RFC 7692). RSV1 is then
+    allowed, and the payload of a compressed message is decompressed (``decompressed``).
+    Given :class:`~wslearn.deflate.DeflateParameters`, a fresh receiver decompresses it
+    (the frame's mask tells which side sent it); a
+    :class:`~wslearn.deflate.PerMessageDeflate` is used as it is, so that explaining a
+    connection's frames in order follows its context takeover (§7.1.1).
     """
     data = bytes(data)
-    reader = _FrameReader(data)
+    reader = _FrameReader(data, compression=deflate is not None)
     steps = (
         reader.first_byte,
         reader.second_byte,
@@ -502,6 +531,13 @@ def explain_frame(data: Bytes) -> FrameExplanation:
             break
     frame, verdict = _parse_verdict(data)
     problems = ([verdict] if verdict else []) + reader.problems
+    decompressed = None
+    if deflate is not None and frame is not None:
+        decompressed, problem = _decompress(frame, deflate)
+        if problem:
+            problems.append(problem)
+        elif decompressed is not None:
+            reader.fields.append(_decompressed_field(frame, decompressed))
     return FrameExplanation(
         data=data,
         fields=tuple(reader.fields),
@@ -511,7 +547,28 @@ def explain_frame(data: Bytes) -> FrameExplanation:
         missing=reader.missing,
         problems=tuple(dict.fromkeys(problems)),  # in order, without repeats
         regions=tuple(reader.regions),
+        decompressed=decompressed,
     )
+
+
+def _decompress(frame: Frame, deflate: PerMessageDeflate | DeflateParameters) -> tuple[bytes | None, str]:
+    """The frame's payload decompressed (None: not a compressed message), or what is wrong."""
+    if isinstance(deflate, DeflateParameters):
+        if not frame.rsv1:
+            return None, ""  # a fresh receiver knows only messages that start here
+        deflate = PerMessageDeflate(deflate, "server" if frame.masking_key is not None else "client")
+    compressed = frame.rsv1 or (frame.opcode is Opcode.CONTINUATION and deflate.receiving_compressed)
+    try:
+        plain = deflate.decode(frame)
+    except ProtocolError as exc:
+        return None, _receiver_verdict(exc)
+    return (plain.payload if compressed else None), ""
+
+
+def _decompressed_field(frame: Frame, plain: bytes) -> Field:
+    value, meaning, _ = _payload_meaning(frame.opcode, plain, frame.fin)
+    meaning = f"per-message compressed, RFC 7692 §6: {len(frame.payload)} → {len(plain)} bytes; {meaning}"
+    return Field("Payload, decompressed", "—", _preview_hex(plain), value, meaning, "payload")
 
 
 def _parse_verdict(data: bytes) -> tuple[Frame | None, str | None]:

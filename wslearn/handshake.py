@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import overload
 
+from . import deflate
 from .errors import HandshakeError
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Response",
     "accept_key",
     "accept_key_steps",
+    "agreed_deflate",
     "build_accept_response",
     "build_error_response",
     "build_request",
@@ -748,11 +750,14 @@ def build_accept_response(
     req: Request,
     *,
     subprotocol: str | None = None,
+    extensions: str = "",
     extra_headers: Iterable[tuple[str, str]] = (),
 ) -> Response:
     """The 101 Switching Protocols response to a request (RFC 6455 §4.2.2 item 5).
 
     Runs :func:`check_request` first, so a bad request can never be accepted.
+    ``extensions`` is the server's answer to the client's ``Sec-WebSocket-Extensions``
+    (RFC 6455 §9.1), e.g. what :func:`wslearn.deflate.accept` returned; "" for none.
     """
     key = check_request(req)
     if subprotocol is not None and subprotocol not in offered_subprotocols(req):
@@ -766,6 +771,8 @@ def build_accept_response(
     )
     if subprotocol is not None:
         headers.add("Sec-WebSocket-Protocol", subprotocol)
+    if extensions:
+        headers.add("Sec-WebSocket-Extensions", extensions)
     for name, value in extra_headers:
         headers.add(name, value)
     return Response(101, "Switching Protocols", headers=headers)
@@ -861,17 +868,24 @@ def build_request(
     return Request("GET", target, "HTTP/1.1", headers)
 
 
-def check_response(resp: Response, *, key: str, subprotocols: Sequence[str] = ()) -> str | None:
+def check_response(
+    resp: Response,
+    *,
+    key: str,
+    subprotocols: Sequence[str] = (),
+    deflate_offers: Sequence[deflate.DeflateOffer] = (),
+) -> str | None:
     """Check the server's answer as RFC 6455 §4.1 asks a client; return the subprotocol.
 
-    Raises HandshakeError (status = the status received) when the client must fail
-    the connection.
+    ``deflate_offers`` are the offers of permessage-deflate the request made (RFC 7692);
+    :func:`agreed_deflate` tells what the server accepted. Raises HandshakeError
+    (status = the status received) when the client must fail the connection.
     """
     _check_status(resp)  # §4.1, "If the status code received from the server is not 101"
     _check_response_upgrade(resp)  # the numbered client requirement 2
     _check_response_connection(resp)  # 3
     _check_accept(resp, key)  # 4
-    _check_no_extensions(resp)  # 5
+    agreed_deflate(resp, deflate_offers)  # 5
     return _agreed_subprotocol(resp, subprotocols)  # 6
 
 
@@ -908,12 +922,23 @@ def _check_accept(resp: Response, key: str) -> None:
         )
 
 
-def _check_no_extensions(resp: Response) -> None:
-    if "Sec-WebSocket-Extensions" in resp.headers:
-        got = _show(resp.headers["Sec-WebSocket-Extensions"])
-        raise HandshakeError(
-            resp.status, f"the server chose Sec-WebSocket-Extensions {got}, but we asked for none"
-        )
+def agreed_deflate(
+    resp: Response, offers: Sequence[deflate.DeflateOffer] = ()
+) -> deflate.DeflateParameters | None:
+    """The permessage-deflate the server accepted, or None (the client requirement 5 of §4.1).
+
+    A server may only choose among the extensions the client offered (RFC 6455 §9.1):
+    with no offers, any ``Sec-WebSocket-Extensions`` fails the connection; with offers,
+    :func:`wslearn.deflate.check_response` checks the answer against them (RFC 7692 §7).
+    """
+    values = resp.headers.get_all("Sec-WebSocket-Extensions")
+    if not offers:
+        if values:
+            got = _show(", ".join(values))
+            reason = f"the server chose Sec-WebSocket-Extensions {got}, but we asked for none"
+            raise HandshakeError(resp.status, reason)
+        return None
+    return deflate.check_response(values, offers)
 
 
 def _agreed_subprotocol(resp: Response, offered: Sequence[str]) -> str | None:

@@ -37,6 +37,12 @@ straight to CLOSED, and CLOSING always means "our Close is sent, we wait for the
 Anything the table does not list is refused with an error that says what the state
 allows (:meth:`Protocol._transition`).
 
+An extension may change the payload of data frames (RFC 6455 §9). The one wslearn knows
+is permessage-deflate (RFC 7692, :mod:`wslearn.deflate`): a client offers it with
+``deflate_offers``, a server accepts an offer when it has a ``deflate_config``, and once
+it is agreed (:attr:`Protocol.deflate`) every received data frame is decompressed before
+the assembler sees it, and every message sent is compressed, RSV1 on its first frame.
+
 A peer that breaks a rule may have sent whole, valid messages just before, in the same
 read. They are delivered first: ``events_received()`` returns them while the failure
 waits (:attr:`Protocol.failure_pending`), and the *next* call fails the connection, so
@@ -47,10 +53,13 @@ from __future__ import annotations
 
 import enum
 import os
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .assembler import Assembler, Message
+from .deflate import DeflateOffer, MessageEncoder, PerMessageDeflate, ServerDeflateConfig
+from .deflate import accept as accept_deflate
 from .errors import Closer, ConnectionClosed, HandshakeError, ProtocolError
 from .frames import (
     MAX_CONTROL_PAYLOAD,
@@ -68,6 +77,7 @@ from .handshake import (
     MAX_HEADER_SIZE,
     Request,
     Response,
+    agreed_deflate,
     build_accept_response,
     build_error_response,
     build_request,
@@ -247,7 +257,15 @@ Event = (
     | ConnectionLost
 )
 
-Trace = Callable[[str, Frame, bytes], None]
+
+class Trace(typing.Protocol):
+    """Called with every frame received or sent: ``"in"`` or ``"out"``, the frame as it
+    is on the wire, and its bytes. For a frame of a compressed message (RFC 7692) a fourth
+    argument follows: the frame's payload decompressed."""
+
+    def __call__(self, direction: str, frame: Frame, raw: bytes, plain: bytes = ..., /) -> None: ...
+
+
 _AUTO = object()  # accept(): pick the subprotocol from the server's list
 
 
@@ -263,6 +281,8 @@ class Protocol:
         max_message_size: int | None = 2**20,
         max_header_size: int = MAX_HEADER_SIZE,
         trace: Trace | None = None,
+        deflate_offers: Sequence[DeflateOffer] = (),
+        deflate_config: ServerDeflateConfig | None = None,
     ) -> None:
         self.role = role
         self.state = State.CONNECTING
@@ -271,6 +291,10 @@ class Protocol:
         self.max_message_size = max_message_size
         self.max_header_size = max_header_size
         self.trace = trace
+        self.deflate_offers = tuple(deflate_offers)  # client: what to offer (RFC 7692 §5)
+        self.deflate_config = deflate_config  # server: accept permessage-deflate? (None: no)
+        self.deflate: PerMessageDeflate | None = None  # once agreed in the handshake
+        self.extensions = ""  # the agreed Sec-WebSocket-Extensions ("" for none)
         self.subprotocol: str | None = None
         self.request: Request | None = None
         self.response: Response | None = None
@@ -281,6 +305,7 @@ class Protocol:
         self._outgoing: list[bytes] = []
         self._assembler = Assembler(max_message_size)
         self._sending_fragments = False
+        self._encoder: MessageEncoder | None = None  # compresses a fragmented message sent
         self._deferred_error: ProtocolError | None = None  # see failure_pending
         self._partial_checked = 0  # payload bytes of an incomplete text frame already checked
         self._peer_masks = role is Role.SERVER  # §5.1: clients mask, servers do not
@@ -373,6 +398,9 @@ class Protocol:
         self._require_role(Role.CLIENT, "connect")
         self._transition(T.REQUEST_SENT)
         self._key = generate_key()
+        if self.deflate_offers:  # RFC 7692 §5: the offers go in Sec-WebSocket-Extensions
+            offers = ", ".join(str(one) for one in self.deflate_offers)
+            extra_headers = [("Sec-WebSocket-Extensions", offers), *extra_headers]
         self.request = build_request(
             host,
             target,
@@ -397,7 +425,7 @@ class Protocol:
         assert subprotocol is None or isinstance(subprotocol, str)
         self.subprotocol = subprotocol
         self.response = build_accept_response(
-            self.request, subprotocol=subprotocol, extra_headers=extra_headers
+            self.request, subprotocol=subprotocol, extensions=self.extensions, extra_headers=extra_headers
         )
         self._outgoing.append(self.response.serialize())
         self._transition(T.HANDSHAKE_ACCEPTED)
@@ -437,11 +465,21 @@ class Protocol:
             del self._buffer[:used]
             self.request = request
             self._key = check_request(request, origin_allowed=self.origin_allowed)
+            self._negotiate_deflate(request)
         except HandshakeError as error:
             self._reject(error)
             self._events.append(HandshakeRejected(error))
             return
         self._events.append(RequestReceived(request))
+
+    def _negotiate_deflate(self, request: Request) -> None:
+        """Server: accept the client's first acceptable offer of permessage-deflate (RFC 7692 §5)."""
+        if self.deflate_config is None:
+            return  # extensions we do not want are simply not accepted (RFC 6455 §9.1)
+        agreed = accept_deflate(request.headers.get_all("Sec-WebSocket-Extensions"), self.deflate_config)
+        if agreed is not None:
+            self.extensions, params = agreed
+            self.deflate = PerMessageDeflate(params, "server", max_size=self.max_message_size)
 
     def _receive_response(self) -> None:
         if not self._head_arrived():
@@ -453,7 +491,13 @@ class Protocol:
             response, used = parsed
             del self._buffer[:used]
             self.response = response
-            self.subprotocol = check_response(response, key=self._key, subprotocols=self.subprotocols)
+            self.subprotocol = check_response(
+                response, key=self._key, subprotocols=self.subprotocols, deflate_offers=self.deflate_offers
+            )
+            params = agreed_deflate(response, self.deflate_offers)
+            if params is not None:
+                self.extensions = ", ".join(response.headers.get_all("Sec-WebSocket-Extensions"))
+                self.deflate = PerMessageDeflate(params, "client", max_size=self.max_message_size)
         except HandshakeError as error:
             self._events.append(HandshakeFailed(error))
             reason = f"handshake failed: {error}"
@@ -501,7 +545,9 @@ class Protocol:
                     break  # need more bytes
                 frame, used = parsed
                 self._partial_checked = 0
-                if self.trace is not None:
+                if self.deflate is not None:
+                    frame = self._decompress(frame, view[position : position + used])
+                elif self.trace is not None:
                     self.trace("in", frame, bytes(view[position : position + used]))
                 position += used
                 self._receive_frame(frame)
@@ -526,11 +572,31 @@ class Protocol:
         else:
             self._receive_close(frame)
 
+    def _decompress(self, frame: Frame, raw: bytes | memoryview) -> Frame:
+        """The frame with its payload decompressed and RSV1 cleared, if its message is
+        compressed (RFC 7692 §6.2); the frame itself otherwise. The trace sees both."""
+        assert self.deflate is not None
+        try:
+            self._check_frame(frame)
+            plain = self.deflate.decode(frame)
+        except ProtocolError:
+            if self.trace is not None:
+                self.trace("in", frame, bytes(raw))  # the frame that broke a rule, as it came
+            raise
+        if self.trace is not None:
+            if plain is frame:
+                self.trace("in", frame, bytes(raw))
+            else:
+                self.trace("in", frame, bytes(raw), plain.payload)
+        return plain
+
     def _check_incomplete_frame(self, view: bytes | memoryview, position: int) -> None:
         """Fail fast inside one frame (§8.1): check the text of a frame still arriving."""
         header = parse_header(view, position)
         if header is None or header.opcode.is_control:
             return
+        if self.deflate is not None and (header.rsv1 or self.deflate.receiving_compressed):
+            return  # compressed bytes: the text is checked once they are decompressed
         if self._partial_checked == 0:
             self._check_frame(header)
             if not self._assembler.begin_frame(header.opcode):
@@ -551,7 +617,10 @@ class Protocol:
                 raise ProtocolError(1002, "a client must mask every frame it sends (§5.1)")
         elif not self._peer_masks:
             raise ProtocolError(1002, "a server must not mask the frames it sends (§5.1)")
-        if frame.rsv1 or frame.rsv2 or frame.rsv3:
+        if frame.rsv2 or frame.rsv3:
+            raise ProtocolError(1002, "an RSV bit is set, but no extension was negotiated (§5.2)")
+        if frame.rsv1 and self.deflate is None:
+            # RSV1 means "compressed" only once permessage-deflate is agreed (RFC 7692 §6).
             raise ProtocolError(1002, "an RSV bit is set, but no extension was negotiated (§5.2)")
 
     def _receive_ping(self, frame: Frame) -> None:
@@ -626,7 +695,30 @@ class Protocol:
                 else "finish the fragmented message (send_continuation(..., fin=True)) first"
             )
         self._sending_fragments = not fin
-        self._send_frame(opcode, payload, fin)
+        if self.deflate is None:
+            self._send_frame(opcode, payload, fin)
+        else:
+            self._send_compressed(opcode, payload, fin)
+
+    def _send_compressed(self, opcode: Opcode, payload: bytes, fin: bool) -> None:
+        """RFC 7692 §6.1: compress the message; RSV1 goes on its first frame only."""
+        assert self.deflate is not None
+        plain = payload
+        if opcode is not Opcode.CONTINUATION and fin:  # a whole message in one frame
+            payload, rsv1 = self.deflate.encode(plain)
+        elif opcode is not Opcode.CONTINUATION:  # the first fragment
+            self._encoder = self.deflate.message_encoder()
+            payload, rsv1 = self._encoder.encode(plain, fin=False), True
+        elif self._encoder is not None:  # the next fragment of a compressed message
+            payload, rsv1 = self._encoder.encode(plain, fin=fin), False
+            if fin:
+                self._encoder = None
+        else:  # a fragmented message sent uncompressed: cannot happen, but stays correct
+            rsv1 = False
+        if payload is plain:
+            self._send_frame(opcode, payload, fin)
+        else:
+            self._send_frame(opcode, payload, fin, rsv1=rsv1, plain=plain)
 
     def _send_control(self, opcode: Opcode, payload: bytes) -> None:
         if len(payload) > MAX_CONTROL_PAYLOAD:
@@ -634,13 +726,24 @@ class Protocol:
         self._transition(T.CONTROL_SENT)
         self._send_frame(opcode, bytes(payload))
 
-    def _send_frame(self, opcode: Opcode, payload: bytes, fin: bool = True) -> None:
+    def _send_frame(
+        self,
+        opcode: Opcode,
+        payload: bytes,
+        fin: bool = True,
+        *,
+        rsv1: bool = False,
+        plain: bytes | None = None,
+    ) -> None:
         # §5.3: a client masks every frame with a fresh, unpredictable key; a server never masks.
         masking_key = os.urandom(4) if self.role is Role.CLIENT else None
-        frame = Frame(opcode, payload, fin, masking_key=masking_key)
+        frame = Frame(opcode, payload, fin, rsv1, masking_key=masking_key)
         data = serialize_frame(frame)
         if self.trace is not None:
-            self.trace("out", frame, data)
+            if plain is None:
+                self.trace("out", frame, data)
+            else:  # a frame of a compressed message: the trace sees what it stands for
+                self.trace("out", frame, data, plain)
         self._outgoing.append(data)
 
     # --- Bookkeeping -----------------------------------------------------------------

@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--trace", action="store_true", help="show every frame's bytes on stderr")
     parser.add_argument(
+        "--compression",
+        choices=["deflate"],
+        default=None,
+        help="offer permessage-deflate (RFC 7692); off by default",
+    )
+    parser.add_argument(
         "--wait",
         type=float,
         default=0.5,
@@ -89,6 +95,7 @@ async def _talk(args: argparse.Namespace) -> int:
             headers=args.header,
             open_timeout=args.timeout,
             event_log=event_log,
+            compression=args.compression,
         )
     except HandshakeError as exc:
         _note(f"handshake refused: {exc}")
@@ -96,7 +103,11 @@ async def _talk(args: argparse.Namespace) -> int:
     except (OSError, TimeoutError, ValueError) as exc:
         _note(f"cannot connect to {_shown(args.url)}: {exc}")
         return 1
-    _note(f"connected to {_shown(args.url)} (subprotocol: {ws.subprotocol}); end input (Ctrl-D) to close")
+    agreed = f"; extensions: {ws.extensions}" if ws.extensions else ""
+    _note(
+        f"connected to {_shown(args.url)} (subprotocol: {ws.subprotocol}{agreed});"
+        " end input (Ctrl-D) to close"
+    )
     printer = asyncio.create_task(_print_messages(ws))
     await _send_lines(ws, printer)
     if not printer.done():

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
+from wslearn.deflate import Compression, DeflateOffer, client_offers
 from wslearn.errors import HandshakeError
 from wslearn.eventlog import Direction, EventLog
 from wslearn.protocol import Event, HandshakeFailed, Protocol, ResponseReceived, Role
@@ -93,11 +94,14 @@ def connect(
     open_timeout: float = 10,
     close_timeout: float = 5,
     event_log: EventLog | None = None,
+    compression: Compression = None,
 ) -> Connecting:
     """Open a WebSocket connection: ``await connect(url)`` or ``async with connect(url) as ws``.
 
     For ``wss://`` URLs without ``ssl``, the system's default TLS context checks the
-    server's certificate.
+    server's certificate. ``compression="deflate"`` offers permessage-deflate (RFC 7692),
+    or pass :class:`~wslearn.deflate.DeflateOffer` objects; ``ws.deflate`` tells what the
+    server agreed to (None: it declined).
     """
     return Connecting(
         url,
@@ -112,6 +116,7 @@ def connect(
         open_timeout=open_timeout,
         close_timeout=close_timeout,
         event_log=event_log,
+        deflate_offers=client_offers(compression),
     )
 
 
@@ -136,6 +141,7 @@ class Connecting:
         open_timeout: float,
         close_timeout: float,
         event_log: EventLog | None,
+        deflate_offers: tuple[DeflateOffer, ...] = (),
     ) -> None:
         self.url = parse_url(url)
         if ssl is not None and not self.url.secure:
@@ -151,6 +157,7 @@ class Connecting:
         self.open_timeout = open_timeout
         self.close_timeout = close_timeout
         self.event_log = event_log
+        self.deflate_offers = deflate_offers
         self._ws: WebSocket | None = None
 
     def __await__(self) -> Generator[object, None, WebSocket]:
@@ -228,6 +235,7 @@ class Connecting:
             Role.CLIENT,
             subprotocols=self.subprotocols,
             max_message_size=self.max_message_size,
+            deflate_offers=self.deflate_offers,
             trace=frame_tracer(self.event_log, conn_id),
         )
         request = protocol.connect(

@@ -71,6 +71,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
+from wslearn.deflate import DeflateParameters
 from wslearn.errors import ConnectionClosed
 from wslearn.eventlog import REDACTED, Direction, EventLog
 from wslearn.frames import Close, CloseCode, Frame, Opcode
@@ -121,7 +122,7 @@ def frame_tracer(
     log = event_log
     secret: bool = True  # still inside the first message received?
 
-    def trace(direction: str, frame: Frame, raw: bytes) -> None:
+    def trace(direction: str, frame: Frame, raw: bytes, plain: bytes | None = None) -> None:
         nonlocal secret
         if secret and direction == "in" and frame.opcode <= Opcode.BINARY:  # a data frame
             secret = not frame.fin
@@ -137,7 +138,7 @@ def frame_tracer(
                 raw=header,
             )
             return
-        log.keep_frame(conn_id, cast(Direction, direction), frame, raw)
+        log.keep_frame(conn_id, cast(Direction, direction), frame, raw, plain)
 
     return trace
 
@@ -273,6 +274,16 @@ class WebSocket:
         return self.protocol.subprotocol
 
     @property
+    def extensions(self) -> str:
+        """The agreed ``Sec-WebSocket-Extensions`` (RFC 6455 §9), "" when none."""
+        return self.protocol.extensions
+
+    @property
+    def deflate(self) -> DeflateParameters | None:
+        """The agreed permessage-deflate parameters (RFC 7692 §7.1), None without compression."""
+        return self.protocol.deflate.params if self.protocol.deflate is not None else None
+
+    @property
     def remote_address(self) -> tuple[str, int] | None:
         address = self._writer.get_extra_info("peername")
         return (address[0], address[1]) if address else None
@@ -302,7 +313,8 @@ class WebSocket:
         ``events`` are those that arrived together with the end of the opening handshake
         (a peer may send frames right behind it).
         """
-        self._log("-", "open", preview=f"{self.path} subprotocol={self.subprotocol}")
+        extensions = f" extensions={self.extensions}" if self.extensions else ""
+        self._log("-", "open", preview=f"{self.path} subprotocol={self.subprotocol}{extensions}")
         self._reader_task = asyncio.create_task(self._read_frames(list(events)))
         self._schedule_keepalive()
 

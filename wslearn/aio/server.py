@@ -48,6 +48,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass
 from typing import Any
 
+from wslearn.deflate import Compression, ServerDeflateConfig, server_config
 from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.eventlog import Direction, EventLog
 from wslearn.frames import CloseCode
@@ -93,6 +94,7 @@ class ServerSettings:
     secret_first_message: bool = False
     allowed_hosts: tuple[str, ...] = ()
     max_memory: int | None = DEFAULT_MAX_MEMORY
+    deflate_config: ServerDeflateConfig | None = None
 
 
 async def serve(
@@ -114,6 +116,7 @@ async def serve(
     secret_first_message: bool = False,
     allowed_hosts: Sequence[str] | None = None,
     max_memory: int | None = DEFAULT_MAX_MEMORY,
+    compression: Compression = None,
 ) -> Server:
     """Start a WebSocket server; port 0 picks a free port (see ``server.port``).
 
@@ -130,6 +133,10 @@ async def serve(
     received data that no handler has taken yet; while it is spent, connections read
     little or wait (TCP back-pressure), see :class:`~wslearn.aio.connection.MemoryBudget`.
     Each inbox holds at most ``max_message_size`` bytes (plus the message that crossed it).
+
+    ``compression="deflate"`` accepts a client's offer of permessage-deflate (RFC 7692);
+    a :class:`~wslearn.deflate.ServerDeflateConfig` says which parameters to ask for. Off
+    by default. ``max_message_size`` limits a message's *decompressed* size.
     """
     if max_memory is not None and max_message_size is not None and max_memory < max_message_size:
         raise ValueError(f"max_memory ({max_memory}) must be at least max_message_size ({max_message_size})")
@@ -147,6 +154,7 @@ async def serve(
         secret_first_message=secret_first_message,
         allowed_hosts=tuple(allowed_hosts) if allowed_hosts is not None else default_allowed_hosts(host),
         max_memory=max_memory,
+        deflate_config=server_config(compression),
     )
     server = Server(handler, settings, secure=ssl is not None)
     await server._listen(host, port, ssl)
@@ -292,6 +300,7 @@ class Server:
             subprotocols=self.settings.subprotocols,
             origin_allowed=self.settings.origin_allowed,
             max_message_size=self.settings.max_message_size,
+            deflate_config=self.settings.deflate_config,
             trace=frame_tracer(
                 self.settings.event_log, conn_id, secret_first_message=self.settings.secret_first_message
             ),

@@ -58,6 +58,7 @@ class DemoOptions:
     query_token: str | None = None  # ?token=...
     message_token: str | None = None  # the first message must be this
     auth_timeout: float = 10.0  # seconds to wait for the auth message
+    compression: str | None = None  # "deflate": accept permessage-deflate (RFC 7692); off: readable frames
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allowed_origins", tuple(self.allowed_origins))
@@ -70,6 +71,8 @@ class DemoOptions:
         _refuse_empty_secrets(self)
         if self.basic_auth is not None and self.bearer_token is not None:
             raise ValueError("basic_auth and bearer_token both need the Authorization header")
+        if self.compression not in (None, "deflate"):
+            raise ValueError(f'compression is None or "deflate", not {self.compression!r}')
         for name in ("heartbeat_interval", "push_interval", "update_interval", "auth_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
@@ -176,6 +179,7 @@ class DemoServer:
             "max_message_size": self.options.max_message_size,
             "event_log": event_log,
             "allowed_hosts": self.options.allowed_hosts,
+            "compression": self.options.compression,
             # The auth message is a credential: the event log shows its size, never its text.
             "secret_first_message": self.options.message_token is not None,
         }

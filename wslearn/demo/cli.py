@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         help="also answer requests for this Host name (besides localhost, 127.0.0.1, [::1];"
         " '*': any); repeatable. The default for --host 0.0.0.0 is any name",
     )
+    parser.add_argument(
+        "--compression",
+        choices=["deflate"],
+        default=None,
+        help="accept a client's offer of permessage-deflate (RFC 7692); off by default",
+    )
     parser.add_argument("--trace", action="store_true", help="print every handshake and frame as it passes")
     return parser
 
@@ -88,6 +94,7 @@ def serve_main(argv: list[str] | None = None) -> int:
             allowed_origins=tuple(args.allow_origin),
             allowed_hosts=tuple(args.allow_host) if args.allow_host is not None else None,
             max_message_size=args.max_message_size,
+            compression=args.compression,
         )
     except ValueError as error:
         print(f"wslearn serve: {error}", file=sys.stderr)

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 from wslearn.aio import connect
 from wslearn.aio.connection import WebSocket
+from wslearn.deflate import Compression, DeflateParameters
 from wslearn.errors import ConnectionClosed
 from wslearn.eventlog import EventLog
 from wslearn.handshake import Request, Response
@@ -101,7 +102,8 @@ class SyncClient:
     ``close``. Opens the connection at once (``open_timeout`` seconds at most).
 
     ``ssl`` is the client-side TLS context for a ``wss://`` URL (by default the system's
-    trusted certificate authorities)."""
+    trusted certificate authorities). ``compression="deflate"`` offers permessage-deflate
+    (RFC 7692); :attr:`extensions` and :attr:`deflate` tell what the server agreed to."""
 
     def __init__(
         self,
@@ -113,6 +115,7 @@ class SyncClient:
         ssl: SSLContext | None = None,
         open_timeout: float = 10,
         event_log: EventLog | None = None,
+        compression: Compression = None,
     ) -> None:
         self.url = url
         self._loop = _shared_loop()
@@ -124,6 +127,7 @@ class SyncClient:
             ssl=ssl,
             open_timeout=open_timeout,
             event_log=event_log,
+            compression=compression,
         )
         self.ws: WebSocket = self._loop.call(connecting.open(), open_timeout + MARGIN)
 
@@ -134,6 +138,16 @@ class SyncClient:
     @property
     def subprotocol(self) -> str | None:
         return self.ws.subprotocol
+
+    @property
+    def extensions(self) -> str:
+        """The agreed ``Sec-WebSocket-Extensions`` value, "" when none (RFC 6455 §9)."""
+        return self.ws.extensions
+
+    @property
+    def deflate(self) -> DeflateParameters | None:
+        """The agreed permessage-deflate parameters (RFC 7692 §7.1); None: uncompressed."""
+        return self.ws.deflate
 
     @property
     def request(self) -> Request | None:

@@ -135,7 +135,7 @@ def _event_row(event: LogEvent) -> str:
         "" if event.direction == "-" else event.direction,
         event.kind,
         (event.opcode or "") + (" FIN=0" if event.fin is False else ""),  # a fragment (§5.4)
-        str(event.length) if event.kind in ("frame", "handshake", "http") else "",
+        event.compression or (str(event.length) if event.kind in ("frame", "handshake", "http") else ""),
         masked,
         event.preview,
     )
