@@ -1,0 +1,85 @@
+"""What chapter 11 (permessage-deflate) shows, checked against real peers and the RFC's bytes.
+
+* the offer the chapter quotes is the one headless Chromium really sends the demo server;
+* the FrameInspector, told the connection agreed on permessage-deflate, reads RSV1 as
+  "compressed" and decompresses the payload; without it RSV1 is a protocol error (1002), and
+  with RSV1 cleared the DEFLATE bytes are read as text that is not UTF-8 (1007).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, require
+
+from wslearn.deflate import DeflateParameters
+from wslearn.exercises.ch11 import CHROME, RFC_HELLO
+from wslearn.notebook import BackgroundServer, start_demo
+
+TIMEOUT_MS = 10_000
+# RFC 7692 §7.2.3.1: "Hello", compressed, in one unmasked text frame with RSV1 set.
+HELLO_FRAME = bytes.fromhex("c1 07") + RFC_HELLO
+
+
+@pytest.fixture
+def server() -> Iterator[BackgroundServer]:
+    running = start_demo("compression chapter", compression="deflate", ping_interval=None)
+    yield running
+    running.stop()
+
+
+def handshake_headers(server: BackgroundServer) -> list[dict[str, str]]:
+    """The headers of every upgrade request the server logged, names in lower case."""
+    found = []
+    for event in server.event_log.events():
+        if event.kind == "handshake" and event.direction == "in":
+            lines = event.raw.decode("latin-1").split("\r\n")[1:]
+            found.append({name.lower(): value for name, _, value in (line.partition(": ") for line in lines)})
+    return found
+
+
+@pytest.mark.timeout(120)
+def test_chromium_sends_the_offer_the_chapter_quotes(server: BackgroundServer) -> None:
+    require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser: Any = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page()
+            page.goto(server.http_url, timeout=TIMEOUT_MS)
+            page.wait_for_selector("#status.open", timeout=TIMEOUT_MS)
+        finally:
+            browser.close()
+    offers = [headers.get("sec-websocket-extensions") for headers in handshake_headers(server)]
+    assert offers and offers[-1] == CHROME, offers
+    answers = [e for e in server.event_log.events() if e.kind == "handshake" and e.direction == "out"]
+    assert b"Sec-WebSocket-Extensions: permessage-deflate" in answers[-1].raw
+
+
+def test_the_inspector_decompresses_a_frame_with_rsv1() -> None:
+    pytest.importorskip("ipywidgets")
+    from wslearn.notebook.widgets import FrameInspector
+
+    inspector = FrameInspector(HELLO_FRAME, deflate=DeflateParameters())
+    assert inspector.current.decompressed == b"Hello"
+    assert inspector.current.problems == ()
+    assert "RSV1 (compressed) 7 → 5 bytes: 'Hello'" in str(inspector)
+    assert "per-message compressed" in inspector.html()
+
+    inspector.flip(1)  # RSV1 cleared: the DEFLATE bytes are taken for the text itself
+    assert inspector.current.decompressed is None
+    assert any("1007" in problem for problem in inspector.current.problems)
+
+
+def test_the_inspector_without_deflate_refuses_rsv1() -> None:
+    pytest.importorskip("ipywidgets")
+    from wslearn.notebook.widgets import FrameInspector
+
+    inspector = FrameInspector(HELLO_FRAME)
+    assert inspector.current.decompressed is None
+    assert any("RSV1 is set" in problem and "1002" in problem for problem in inspector.current.problems)
