@@ -1,7 +1,8 @@
 """Benchmark clients, run in their own process: ``python -m bench.clients COMMAND JSON``.
 
-echo    the websockets client (compression off) against each server in turn: ping-pong, pipelined
-        and 1 MiB round trips, with the server's CPU time read through psutil. Prints JSON.
+echo    the websockets client (compression off, or permessage-deflate with cfg "compression")
+        against each server in turn: ping-pong, pipelined and 1 MiB round trips, with the
+        server's CPU time read through psutil. Prints JSON.
 fanout  N raw clients on one chat server; one of them sends, the time until the last of the N
         has the message is one sample. Prints JSON.
 idle    opens raw connections and holds them, talking with the parent line by line:
@@ -78,10 +79,10 @@ async def timed(pid: int, coro: Any) -> tuple[float, float]:
 async def echo_once(target: dict[str, Any], cfg: dict[str, Any]) -> dict[str, float]:
     from websockets.asyncio.client import connect
 
-    pid, payload = target["pid"], os.urandom(cfg["big_size"])
+    pid, payload = target["pid"], big_payload(cfg)
     async with connect(
         target["url"],
-        compression=None,
+        compression=cfg.get("compression"),
         max_size=None,
         ping_interval=None,
         open_timeout=10,
@@ -96,6 +97,16 @@ async def echo_once(target: dict[str, Any], cfg: dict[str, Any]) -> dict[str, fl
         wall, cpu = await timed(pid, big(ws, payload, m))
         result |= {"big_mbps": m * len(payload) / wall / 1e6, "big_cpu_ms": cpu / m * 1e3}
     return result
+
+
+def big_payload(cfg: dict[str, Any]) -> bytes:
+    """Random bytes; with compression, chat-like JSON lines (what compresses in real life)."""
+    if not cfg.get("compression"):
+        return os.urandom(cfg["big_size"])
+    from bench.deflate import chat_messages
+
+    lines = b"\n".join(chat_messages(cfg["big_size"] // 150 + 1, 200))
+    return lines[: cfg["big_size"]]
 
 
 async def echo(cfg: dict[str, Any]) -> dict[str, dict[str, list[float]]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 
@@ -92,27 +93,35 @@ def echo_config(quick: bool, reps: int) -> dict[str, int]:
     }
 
 
-def run_echo(results: Results, *, quick: bool, reps: int) -> None:
-    cfg = echo_config(quick, reps)
+def run_echo(results: Results, *, quick: bool, reps: int, compression: str | None = None) -> None:
+    """The echo rows; with ``compression="deflate"`` every server and the client negotiate
+    permessage-deflate (RFC 7692), the 1 MiB message is compressible chat-like JSON, and the
+    rows are a section of their own, "echo, permessage-deflate" (no goals: a measurement)."""
+    cfg: dict[str, Any] = {**echo_config(quick, reps), "compression": compression}
+    section = "echo, permessage-deflate" if compression else "echo"
+    impls = [impl for impl in IMPLS if not (compression and impl == "wsproto")]
     rows = {
         (metric.key, impl): results.add(
-            Row("echo", metric.benchmark.format(**cfg), impl, metric.unit, metric.higher_is_better),
-            metric.goal
+            Row(section, metric.benchmark.format(**cfg), impl, metric.unit, metric.higher_is_better),
+            None
+            if compression
+            else metric.goal
             if impl == "wslearn"
             else DEMO_ECHO_GOALS.get(metric.key)
             if impl == "wslearn-demo"
             else None,
         )
         for metric in ECHO_METRICS
-        for impl in IMPLS
+        for impl in impls
     }
+    options = ["--compression", compression] if compression else []
     with ExitStack() as stack:
         targets = []
-        for impl in IMPLS:
+        for impl in impls:
             why = missing_reason(impl)
             if not why:
                 try:
-                    server = stack.enter_context(server_process(impl, "echo"))
+                    server = stack.enter_context(server_process(impl, "echo", options=options))
                     targets.append({"impl": impl, "url": server.url, "pid": server.pid})
                 except RuntimeError as exc:
                     why = shorten(str(exc))

@@ -3,6 +3,8 @@
 Sections, in order: masking, parsing (both in this process), echo, fanout, memory (servers and
 clients in their own processes), startup (fresh interpreters, the background server, notebooks).
 Progress goes to stderr, the table to stdout; --json also writes every sample to a file.
+``--compression deflate`` adds the echo section again with permessage-deflate (RFC 7692) on
+the wslearn and websockets servers and the client: ``python -m bench --only echo --compression deflate``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--only", default="", help="comma-separated sections: " + ", ".join(SECTIONS))
     parser.add_argument("--json", type=Path, default=None, help="also write all samples here")
+    parser.add_argument(
+        "--compression",
+        choices=["deflate"],
+        default=None,
+        help="also run the echo section with permessage-deflate on every server that has it",
+    )
     args = parser.parse_args(argv)
     args.sections = [name for name in args.only.split(",") if name] or list(SECTIONS)
     unknown = set(args.sections) - set(SECTIONS)
@@ -72,12 +80,12 @@ def versions() -> str:
     return f"websockets {version}, wsproto {wsproto.__version__}"
 
 
-def run_section(name: str, results: Results, *, quick: bool, reps: int) -> None:
+def run_section(name: str, results: Results, *, quick: bool, reps: int, **options: str) -> None:
     """Run one section; if it breaks, say so in the table and carry on with the next."""
-    print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+    print(f"[bench] {name} {' '.join(options.values())}...", file=sys.stderr, flush=True)
     start = time.perf_counter()
     try:
-        SECTIONS[name](results, quick=quick, reps=reps)
+        SECTIONS[name](results, quick=quick, reps=reps, **options)
     except Exception as exc:  # one broken section must not hide the others
         traceback.print_exc()
         why = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
@@ -114,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     results = Results()
     for name in args.sections:
         run_section(name, results, quick=args.quick, reps=args.reps)
+        if name == "echo" and args.compression:
+            run_section(name, results, quick=args.quick, reps=args.reps, compression=args.compression)
     print(report(results, quick=args.quick, reps=args.reps), flush=True)
     if args.json is not None:
         args.json.write_text(json.dumps(results.to_json(), indent=1))

@@ -7,6 +7,7 @@ KIND is wslearn, websockets or wsproto. MODE is
   idle  echo, with each library's default heartbeat, as a real idle connection would have.
 The process prints ``READY <port>`` once it listens on 127.0.0.1, and exits when its standard
 input closes (the parent went away) or after --lifetime seconds, whichever comes first.
+``--compression deflate`` makes the wslearn and websockets servers accept permessage-deflate.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ MAX_SIZE = 2**25  # room for the 1 MiB echo on every server
 Started = tuple[int, Callable[[], Awaitable[None]]]  # (port, async stop)
 
 
-async def start_websockets(mode: str) -> Started:
+async def start_websockets(mode: str, compression: str | None = None) -> Started:
     from websockets.asyncio.server import ServerConnection, broadcast, serve
     from websockets.exceptions import ConnectionClosed
 
@@ -58,7 +59,7 @@ async def start_websockets(mode: str) -> Started:
         chat if mode == "chat" else echo,
         "127.0.0.1",
         0,
-        compression=None,
+        compression=compression,
         max_size=MAX_SIZE,
         **heartbeat,
     )
@@ -71,7 +72,7 @@ async def start_websockets(mode: str) -> Started:
     return port, stop
 
 
-async def start_wslearn(mode: str, chatroom: bool = False) -> Started:
+async def start_wslearn(mode: str, compression: str | None = None, chatroom: bool = False) -> Started:
     from wslearn.aio.server import broadcast, serve
 
     peers: set[Any] = set()
@@ -94,7 +95,9 @@ async def start_wslearn(mode: str, chatroom: bool = False) -> Started:
 
         handler = ChatRoom().join
     heartbeat: dict[str, Any] = {} if mode == "idle" else {"ping_interval": None}
-    server = await serve(handler, "127.0.0.1", 0, max_message_size=MAX_SIZE, **heartbeat)
+    server = await serve(
+        handler, "127.0.0.1", 0, max_message_size=MAX_SIZE, compression=compression, **heartbeat
+    )
 
     async def stop() -> None:
         server.close()
@@ -103,14 +106,14 @@ async def start_wslearn(mode: str, chatroom: bool = False) -> Started:
     return server.port, stop
 
 
-async def start_wslearn_demo(mode: str) -> Started:
+async def start_wslearn_demo(mode: str, compression: str | None = None) -> Started:
     """What ``python -m wslearn serve`` runs: the demo app with its event log on (echo: ``/ws``)."""
     from wslearn.aio.server import serve
     from wslearn.demo.app import demo_server
     from wslearn.eventlog import EventLog
 
     heartbeat: dict[str, Any] = {} if mode == "idle" else {"ping_interval": None}
-    app = demo_server(max_message_size=MAX_SIZE, **heartbeat)
+    app = demo_server(max_message_size=MAX_SIZE, compression=compression, **heartbeat)
     server = await serve(host="127.0.0.1", port=0, **app.serve_kwargs(EventLog(maxlen=100)))
 
     async def stop() -> None:
@@ -120,8 +123,11 @@ async def start_wslearn_demo(mode: str) -> Started:
     return server.port, stop
 
 
-async def start_wsproto(mode: str) -> Started:
+async def start_wsproto(mode: str, compression: str | None = None) -> Started:
     from bench.wsproto_server import serve
+
+    if compression:
+        raise SystemExit("the wsproto benchmark server does not negotiate compression")
 
     server = await serve("chat" if mode == "chat" else "echo")
     port = server.sockets[0].getsockname()[1]
@@ -132,8 +138,8 @@ async def start_wsproto(mode: str) -> Started:
     return port, stop
 
 
-async def start_wslearn_chatroom(mode: str) -> Started:
-    return await start_wslearn(mode, chatroom=True)
+async def start_wslearn_chatroom(mode: str, compression: str | None = None) -> Started:
+    return await start_wslearn(mode, compression, chatroom=True)
 
 
 START = {
@@ -181,7 +187,7 @@ async def main(args: argparse.Namespace) -> None:
     loop.call_later(args.lifetime, finish, done)
     if args.snapshots:
         snapshot_on_signal(loop, Path(args.snapshots))
-    port, stop = await START[args.kind](args.mode)
+    port, stop = await START[args.kind](args.mode, args.compression)
     profile = cProfile.Profile() if args.cprofile else None
     print(f"READY {port}", flush=True)
     if profile is not None:
@@ -198,6 +204,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("mode", choices=MODES)
     parser.add_argument("--lifetime", type=float, default=600.0)
+    parser.add_argument("--compression", choices=["deflate"], default=None, help="permessage-deflate")
     parser.add_argument("--cprofile", help="profile the server while it serves, stats to this file")
     parser.add_argument("--snapshots", help="folder for tracemalloc snapshots taken on SIGUSR1")
     return parser.parse_args(argv)

@@ -10,14 +10,15 @@ A measurement for people, not part of the test suite. The TestSuite runs on Pyth
     python scripts/autobahn.py --python2 ab-venv/bin/python --side server --cases 6.4.*
 
 ``--side server``: wstest's fuzzing *client* grades ``python -m wslearn serve
---max-message-size 16777216`` (route ``/ws``) and a websockets echo server.
+--max-message-size 16777216 --compression deflate`` (route ``/ws``) and a websockets echo
+server (``compression="deflate"``).
 ``--side client``: wstest's fuzzing *server* grades wslearn's client and the websockets
-client, each echoing every message back.
+client, each offering permessage-deflate and echoing every message back.
 
 Everything stays on 127.0.0.1: the fuzzing server is made to listen on loopback only (the
 TestSuite would listen on every interface), and its web page is turned off. Cases 12 and
-13 (permessage-deflate, which neither side here negotiates) are left out. Prints one line
-per case that is not OK, and a summary per agent.
+13 grade permessage-deflate (RFC 7692); ``--no-compression`` turns it off on every agent
+and leaves them out. Prints one line per case that is not OK, and a summary per agent.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_SIZE = 16 * 2**20  # the TestSuite sends messages of up to 16 MiB (cases 9.*)
-EXCLUDED = ["12.*", "13.*"]
+COMPRESSION_CASES = ["12.*", "13.*"]  # permessage-deflate
 
 # Runs wstest with every listening socket bound to 127.0.0.1.
 LOOPBACK_WSTEST = """
@@ -61,7 +62,8 @@ async def echo(ws):
     async for message in ws:
         await ws.send(message)
 async def main():
-    async with serve(echo, "127.0.0.1", int(sys.argv[1]), max_size={MAX_SIZE}, compression=None):
+    compression = sys.argv[2] if sys.argv[2] != "none" else None
+    async with serve(echo, "127.0.0.1", int(sys.argv[1]), max_size={MAX_SIZE}, compression=compression):
         print("ready", flush=True)
         await asyncio.Event().wait()
 asyncio.run(main())
@@ -109,11 +111,14 @@ def wstest(python2: str, mode: str, spec: dict[str, Any], workdir: Path, timeout
     subprocess.run(command, cwd=workdir, timeout=timeout, stdout=subprocess.DEVNULL, check=False)
 
 
-def grade_servers(python2: str, cases: list[str], workdir: Path, timeout: float) -> Index:
+def grade_servers(
+    python2: str, cases: list[str], workdir: Path, timeout: float, compression: str | None
+) -> Index:
     wslearn_port, websockets_port = free_port(), free_port()
     wslearn = [sys.executable, "-m", "wslearn", "serve", "--port", str(wslearn_port)]
     wslearn += ["--max-message-size", str(MAX_SIZE)]
-    websockets = [sys.executable, "-c", WEBSOCKETS_SERVER, str(websockets_port)]
+    wslearn += ["--compression", compression] if compression else []
+    websockets = [sys.executable, "-c", WEBSOCKETS_SERVER, str(websockets_port), compression or "none"]
     spec: dict[str, Any] = {
         "outdir": str(workdir / "servers"),
         "servers": [
@@ -121,7 +126,7 @@ def grade_servers(python2: str, cases: list[str], workdir: Path, timeout: float)
             {"agent": "websockets", "url": f"ws://127.0.0.1:{websockets_port}/"},
         ],
         "cases": cases,
-        "exclude-cases": EXCLUDED,
+        "exclude-cases": [] if compression else COMPRESSION_CASES,
         "exclude-agent-cases": {},
     }
     with process(wslearn, wslearn_port), process(websockets, websockets_port):
@@ -130,21 +135,23 @@ def grade_servers(python2: str, cases: list[str], workdir: Path, timeout: float)
     return index
 
 
-async def wslearn_client(url: str, agent: str) -> None:
+async def wslearn_client(url: str, agent: str, compression: str | None) -> None:
     from wslearn.aio import connect
     from wslearn.errors import ConnectionClosed, HandshakeError
 
     count = await case_count(url)
     for case in range(1, count + 1):
         with contextlib.suppress(ConnectionClosed, HandshakeError, OSError, TimeoutError):
-            async with connect(f"{url}/runCase?case={case}&agent={agent}", max_message_size=MAX_SIZE) as ws:
+            uri = f"{url}/runCase?case={case}&agent={agent}"
+            offer = "deflate" if compression else None
+            async with connect(uri, max_message_size=MAX_SIZE, compression=offer) as ws:
                 async for message in ws:
                     await ws.send(message)
     async with connect(f"{url}/updateReports?agent={agent}") as ws:
         await ws.close()
 
 
-async def websockets_client(url: str, agent: str) -> None:
+async def websockets_client(url: str, agent: str, compression: str | None) -> None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import WebSocketException
 
@@ -152,7 +159,7 @@ async def websockets_client(url: str, agent: str) -> None:
     for case in range(1, count + 1):
         with contextlib.suppress(WebSocketException, OSError, TimeoutError):
             uri = f"{url}/runCase?case={case}&agent={agent}"
-            async with connect(uri, max_size=MAX_SIZE, compression=None) as ws:
+            async with connect(uri, max_size=MAX_SIZE, compression=compression) as ws:
                 async for message in ws:
                     await ws.send(message)
     async with connect(f"{url}/updateReports?agent={agent}") as ws:
@@ -166,13 +173,15 @@ async def case_count(url: str) -> int:
         return int(await ws.recv())
 
 
-def grade_clients(python2: str, cases: list[str], workdir: Path, timeout: float) -> Index:
+def grade_clients(
+    python2: str, cases: list[str], workdir: Path, timeout: float, compression: str | None
+) -> Index:
     port = free_port()
     spec: dict[str, Any] = {
         "url": f"ws://127.0.0.1:{port}",
         "outdir": str(workdir / "clients"),
         "cases": cases,
-        "exclude-cases": EXCLUDED,
+        "exclude-cases": [] if compression else COMPRESSION_CASES,
         "exclude-agent-cases": {},
     }
     spec_file = workdir / "fuzzingserver.json"
@@ -183,8 +192,8 @@ def grade_clients(python2: str, cases: list[str], workdir: Path, timeout: float)
     try:
         wait_for_port(port)
         url = f"ws://127.0.0.1:{port}"
-        asyncio.run(asyncio.wait_for(wslearn_client(url, "wslearn"), timeout))
-        asyncio.run(asyncio.wait_for(websockets_client(url, "websockets"), timeout))
+        asyncio.run(asyncio.wait_for(wslearn_client(url, "wslearn", compression), timeout))
+        asyncio.run(asyncio.wait_for(websockets_client(url, "websockets", compression), timeout))
     finally:
         server.terminate()
         server.wait(10)
@@ -197,6 +206,13 @@ def print_report(side: str, index: Index) -> None:
         grades = Counter(result["behavior"] for result in results.values())
         summary = ", ".join(f"{count} {grade}" for grade, count in sorted(grades.items()))
         print(f"{side} {agent}: {len(results)} cases: {summary}")
+        suites: dict[str, Counter[str]] = {}
+        for case, result in results.items():
+            suites.setdefault(case.split(".")[0], Counter())[result["behavior"]] += 1
+        if len(suites) > 1 or "12" in suites or "13" in suites:
+            for suite, counts in sorted(suites.items(), key=lambda item: int(item[0])):
+                summary = ", ".join(f"{count} {grade}" for grade, count in sorted(counts.items()))
+                print(f"  {suite}.*: {summary}")
         for case in sorted(results, key=lambda case: [int(part) for part in case.split(".")]):
             result = results[case]
             if result["behavior"] != "OK" or result["behaviorClose"] not in ("OK", "INFORMATIONAL"):
@@ -210,15 +226,23 @@ def main() -> int:
     parser.add_argument("--cases", nargs="*", default=["*"], help="case patterns, e.g. 6.4.* (all)")
     parser.add_argument("--out", help="folder for the TestSuite's reports (a temporary one)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per side at most")
+    parser.add_argument(
+        "--no-compression",
+        action="store_true",
+        help="no agent negotiates permessage-deflate; cases 12 and 13 are left out",
+    )
     args = parser.parse_args()
+    compression = None if args.no_compression else "deflate"
     with contextlib.ExitStack() as stack:
         workdir = Path(args.out or stack.enter_context(tempfile.TemporaryDirectory(prefix="autobahn-")))
         workdir.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("PYTHONUNBUFFERED", "1")
         if args.side in ("server", "both"):
-            print_report("server", grade_servers(args.python2, args.cases, workdir, args.timeout))
+            index = grade_servers(args.python2, args.cases, workdir, args.timeout, compression)
+            print_report("server", index)
         if args.side in ("client", "both"):
-            print_report("client", grade_clients(args.python2, args.cases, workdir, args.timeout))
+            index = grade_clients(args.python2, args.cases, workdir, args.timeout, compression)
+            print_report("client", index)
     return 0
 
 

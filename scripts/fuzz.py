@@ -205,8 +205,8 @@ def fuzz_protocol(rng: random.Random, stats: Stats) -> None:
 
 async def fuzz_server_once(url: str, rng: random.Random, stats: Stats) -> None:
     from wslearn.conformance.model import Options
-    from wslearn.conformance.peer import Closed, Dropped, Tester
-    from wslearn.conformance.peer import Message as Echo
+    from wslearn.conformance.server.peer import Closed, Dropped, Tester
+    from wslearn.conformance.server.peer import Message as Echo
     from wslearn.conformance.wire import Target
 
     tester = Tester(Target.from_url(url), Options(answer_timeout=1.0))

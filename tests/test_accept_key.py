@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require
+from browser_support import chromium
 from websockets.utils import accept_key as websockets_accept_key
 
 from wslearn.exercises import check
@@ -140,14 +140,8 @@ def test_the_text_function_matches_the_widget() -> None:
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[Any]:
-    require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 640, "height": 800})
-        yield tab
-        browser.close()
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 640, "height": 800})
 
 
 @pytest.mark.parametrize("key", [RFC_KEY, SHORT_KEY, LONG_KEY, "A/" * 40 + " " + "x" * 500])

@@ -7,10 +7,9 @@ import base64
 import contextlib
 import os
 import time
-from collections.abc import Coroutine
-from typing import Any
 
 import pytest
+from conftest import echo, run
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 
@@ -20,18 +19,6 @@ from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.eventlog import EventLog
 from wslearn.handshake import Request, Response, build_request, generate_key
 from wslearn.protocol import State
-
-TIMEOUT = 20
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
-
-
-async def echo(ws: WebSocket) -> None:
-    async for message in ws:
-        await ws.send(message)
-
 
 # --- recv ---------------------------------------------------------------------------------
 

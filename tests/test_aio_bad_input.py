@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Coroutine
 from typing import Any, cast
 
 import pytest
+from conftest import echo, run
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
@@ -25,17 +25,7 @@ from wslearn.eventlog import EventLog
 from wslearn.frames import Close, Frame, Opcode, parse_frame, serialize_frame
 from wslearn.handshake import Response, build_request, generate_key
 
-TIMEOUT = 20
 MASK = b"\x11\x22\x33\x44"
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
-
-
-async def echo(ws: WebSocket) -> None:
-    async for message in ws:
-        await ws.send(message)
 
 
 class RawClient:

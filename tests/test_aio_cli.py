@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Coroutine
-from typing import Any
+
+from conftest import echo, run
 
 from wslearn.aio import WebSocket, serve
 from wslearn.errors import ConnectionClosed
-
-TIMEOUT = 30
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
-
-
-async def echo(ws: WebSocket) -> None:
-    async for message in ws:
-        await ws.send(message)
 
 
 async def start_cli(*args: str) -> asyncio.subprocess.Process:

@@ -9,22 +9,16 @@ import asyncio
 import logging
 import socket
 import struct
-from collections.abc import Coroutine
-from typing import Any
 
 import pytest
+from conftest import run
 
 from wslearn.aio import WebSocket, connect, serve
 from wslearn.errors import ConnectionClosed
 from wslearn.frames import Frame, Opcode, serialize_frame
 from wslearn.handshake import Response, build_request, generate_key
 
-TIMEOUT = 30
 MASK = b"\x11\x22\x33\x44"
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
 
 
 async def upgraded(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine
-from typing import Any
 
 import pytest
+from conftest import run
 from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve as ws_serve
@@ -27,10 +26,6 @@ TIMEOUT = 20
 INTERVAL = 0.3
 PONG_TIMEOUT = 0.3
 SLACK = 0.5  # scheduling, CI machines
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
 
 
 async def idle(ws: WebSocket) -> None:

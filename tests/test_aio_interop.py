@@ -8,10 +8,11 @@ directions, large and fragmented messages, pings.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from conftest import echo, run
 from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve as ws_serve
@@ -24,15 +25,6 @@ from wslearn.errors import ConnectionClosed, HandshakeError
 TIMEOUT = 20
 BIG = 3 * 2**20 + 7  # more than 1 MiB, not a multiple of anything
 LIMIT = 4 * 2**20
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
-
-
-async def echo(ws: WebSocket) -> None:
-    async for message in ws:
-        await ws.send(message)
 
 
 # --- the websockets client against wslearn's server -----------------------------------

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-from collections.abc import Coroutine
-from typing import Any
 
 import pytest
 import trustme
+from conftest import echo, run
 from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve as ws_serve
 
-from wslearn.aio import WebSocket, connect, serve
-
-TIMEOUT = 20
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
+from wslearn.aio import connect, serve
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +31,6 @@ def client_context(ca: trustme.CA) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     ca.configure_trust(context)
     return context
-
-
-async def echo(ws: WebSocket) -> None:
-    async for message in ws:
-        await ws.send(message)
 
 
 def test_wslearn_wss_server_with_websockets_client(

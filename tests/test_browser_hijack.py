@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require
 
 from wslearn.demo.seedports import start_seed
 from wslearn.notebook import BackgroundServer, start_demo
@@ -20,19 +19,6 @@ from wslearn.notebook.hijack import start_evil_site
 
 TIMEOUT_MS = 10_000
 COOKIE = ("session", "kernel-login-4711")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

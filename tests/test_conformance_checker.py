@@ -13,11 +13,11 @@ import http.server
 import re
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from websockets.asyncio.server import ServerConnection
+from conftest import echo, run
 from websockets.asyncio.server import serve as ws_serve
 
 from wslearn.aio import serve
@@ -29,10 +29,6 @@ from wslearn.demo import demo_server
 from wslearn.notebook.runner import BackgroundServer
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) non-strict$")
-
-
-def run(coro: Coroutine[Any, Any, Any], timeout: float = 60) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 def show(report: Report) -> str:
@@ -78,31 +74,23 @@ def test_demo_echo_route_earns_ok_in_every_case(demo: BackgroundServer) -> None:
 
 
 def test_plain_wslearn_echo_server_earns_ok_in_every_case() -> None:
-    async def echo(ws: Any) -> None:
-        async for message in ws:
-            await ws.send(message)
-
     async def main() -> Report:
         async with await serve(echo) as server:
             return await run_checks(server.url + "/")
 
-    report = run(main())
+    report = run(main(), timeout=60)
     assert (report.failed, report.non_strict) == (0, 0), show(report)
 
 
 def test_websockets_library_card_is_printed() -> None:
     """Stated, not asserted: the README shows this card next to wslearn's."""
 
-    async def echo(ws: ServerConnection) -> None:
-        async for message in ws:
-            await ws.send(message)
-
     async def main() -> Report:
         async with ws_serve(echo, "127.0.0.1", 0, max_size=2**20, compression=None) as server:
             port = server.sockets[0].getsockname()[1]
             return await run_checks(f"ws://127.0.0.1:{port}/")
 
-    report = run(main())
+    report = run(main(), timeout=60)
     print(f"\nwebsockets {__import__('websockets').__version__} echo server:\n{show(report)}")
     assert len(report.results) == len(all_cases())  # every case ran to a verdict
 
@@ -153,7 +141,7 @@ def test_a_hanging_server_cannot_hang_the_run() -> None:
             report = await run_checks(f"ws://127.0.0.1:{port_of(server)}/", options=options, only=only)
             return report, time.perf_counter() - started
 
-    report, seconds = run(main())
+    report, seconds = run(main(), timeout=60)
     print(f"\n{show(report)}\n{seconds:.2f} s")
     assert len(report.results) == 8
     assert report.failed == 8
@@ -170,7 +158,7 @@ def test_a_server_that_is_gone_fails_every_case_quickly() -> None:
         return await run_checks(f"ws://127.0.0.1:{port}/", only=["framing", "closing"])
 
     started = time.perf_counter()
-    report = run(main())
+    report = run(main(), timeout=60)
     assert report.results and report.failed == len(report.results)
     assert "could not be reached" in report.results[0].detail
     assert time.perf_counter() - started < 10

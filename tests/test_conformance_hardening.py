@@ -27,10 +27,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import echo, run
 
 from wslearn.aio import WebSocket, serve
 from wslearn.conformance.model import Options
-from wslearn.conformance.peer import Closed, Tester
+from wslearn.conformance.server.peer import Closed, Tester
 from wslearn.conformance.wire import (
     BINARY,
     CONTINUATION,
@@ -45,13 +46,6 @@ from wslearn.conformance.wire import (
 from wslearn.demo import demo_server
 from wslearn.notebook.runner import BackgroundServer
 
-TIMEOUT = 30
-
-
-async def echo(ws: WebSocket) -> None:
-    async for message in ws:
-        await ws.send(message)
-
 
 def background(**serve_options: Any) -> BackgroundServer:
     async def starter() -> Any:
@@ -65,10 +59,6 @@ def echo_server(request: pytest.FixtureRequest) -> Iterator[BackgroundServer]:
     options = getattr(request, "param", {})
     with background(handler=echo, **options) as server:
         yield server
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
 
 
 async def echoes(url: str, text: bytes = b"still here") -> bool:

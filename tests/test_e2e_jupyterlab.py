@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require
+from browser_support import CHROMIUM, chromium, require
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -524,16 +524,10 @@ def check_start_here(page: Any, context: Any, lab: Lab) -> None:
 @pytest.fixture(scope="module")
 def browser_context(lab: Lab) -> Iterator[Any]:
     """One headless Chromium for every notebook."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.set_default_timeout(30_000)
-            yield context
-        finally:
-            browser.close()
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(30_000)
+        yield context
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -16,12 +16,15 @@ Then the memory: 32 MiB of junk, or of frames announcing big payloads, stay boun
 from __future__ import annotations
 
 import os
+import sys
 import tracemalloc
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from wslearn import frames
 from wslearn.assembler import Message
 from wslearn.errors import ConnectionClosed
 from wslearn.frames import Frame, Opcode, serialize_frame
@@ -232,7 +235,16 @@ def test_32_mib_of_junk_after_the_handshake_is_not_kept() -> None:
     assert peak < 1024 * 1024
 
 
-def test_frames_announcing_big_payloads_are_held_at_most_up_to_the_limit() -> None:
+@pytest.fixture(params=["C masker", "no websockets"])
+def masker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """With websockets' C masker, and as if websockets were absent (the plain loop masks)."""
+    if request.param == "no websockets":
+        monkeypatch.setitem(sys.modules, "websockets.speedups", None)  # its import now fails
+    monkeypatch.setattr(frames, "_fast_masker", None)  # loaded again on first use
+    return str(request.param)
+
+
+def test_frames_announcing_big_payloads_are_held_at_most_up_to_the_limit(masker: str) -> None:
     """A 1 MiB frame in 4 KiB pieces is buffered (it is allowed); a bigger one is refused."""
     server = opened_server(max_message_size=2**20)
     key = b"\x01\x02\x03\x04"
@@ -242,6 +254,7 @@ def test_frames_announcing_big_payloads_are_held_at_most_up_to_the_limit() -> No
     print(f"\npeak memory while receiving a 1 MiB frame in 4 KiB pieces: {peak / 2**20:.1f} MiB")
     assert state_of(server) is State.OPEN
     assert peak < 5 * 2**20  # the buffer, the unmasked payload, the message
+    assert (frames._fast_masker is frames.apply_mask_loop) == (masker == "no websockets")
     too_big = serialize_frame(Frame(Opcode.BINARY, b"b" * (2**20 + 1), masking_key=key))
     peak = peak_while([too_big[:4096]] + [too_big[4096:8192]] * 1000, server)
     assert state_of(server) is State.CLOSED

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require
+from browser_support import chromium
 
 from wslearn.aio.server import default_allowed_hosts
 from wslearn.handshake import host_allowed, host_name, is_loopback
@@ -154,20 +154,14 @@ def test_start_demo_allows_the_hub_name(monkeypatch: pytest.MonkeyPatch) -> None
 @pytest.fixture(scope="module")
 def rebinding_browser() -> Iterator[Any]:
     """Chromium that resolves evil.example to 127.0.0.1: what a rebinding DNS server does."""
-    require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        args = [
-            *CHROMIUM_ARGS,
-            "--host-resolver-rules=MAP evil.example 127.0.0.1",
-            # A browser without Local Network Access blocking, as in the issue's attack.
-            "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests"
-            ",PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults",
-        ]
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
-        yield chromium
-        chromium.close()
+    rebinding = "--host-resolver-rules=MAP evil.example 127.0.0.1"
+    # A browser without Local Network Access blocking, as in the issue's attack.
+    no_lna = (
+        "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests"
+        ",PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults"
+    )
+    with chromium(rebinding, no_lna) as browser:
+        yield browser
 
 
 ATTACK_PAGE = """<!doctype html><script>

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require
+from browser_support import CHROMIUM, chromium, require
 
 from wslearn import i18n
 from wslearn.exercises import check
@@ -191,8 +191,6 @@ def cjk_font_installed() -> bool:
 def test_a_chinese_widget_in_chromium_screenshot(chinese: None) -> None:
     require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
     require(cjk_font_installed(), "no CJK font for the screenshot: apt-get install fonts-wqy-microhei")
-    from playwright.sync_api import sync_playwright
-
     from wslearn.notebook.widgets import AcceptKeyWidget, Checkpoint
 
     accepted = AcceptKeyWidget()
@@ -209,22 +207,18 @@ def test_a_chinese_widget_in_chromium_screenshot(chinese: None) -> None:
     )
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "zh-CN-widgets.png"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 700})
-            page.set_content(page_html)
-            text = page.inner_text("body")
-            # A CJK glyph drawn by a real font is about as wide as it is tall; a missing font draws
-            # nothing or a narrow box.
-            width = page.evaluate(
-                "() => { const s = document.createElement('span'); s.style.fontSize = '40px';"
-                " s.textContent = '握手帧掩码心跳'; document.body.appendChild(s);"
-                " const w = s.getBoundingClientRect().width; s.remove(); return w; }"
-            )
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1000, "height": 700})
+        page.set_content(page_html)
+        text = page.inner_text("body")
+        # A CJK glyph drawn by a real font is about as wide as it is tall; a missing font draws
+        # nothing or a narrow box.
+        width = page.evaluate(
+            "() => { const s = document.createElement('span'); s.style.fontSize = '40px';"
+            " s.textContent = '握手帧掩码心跳'; document.body.appendChild(s);"
+            " const w = s.getBoundingClientRect().width; s.remove(); return w; }"
+        )
+        page.screenshot(path=str(shot), full_page=True)
     assert "有效的 key" in text and "服务器拒绝这个 key" in text
     assert "✔ 正确" in text and "✘ 不太对" in text and "答对" in text
     assert width > 7 * 30, f"the CJK glyphs are {width:.0f} px wide for 7 characters of 40 px"

@@ -27,7 +27,8 @@ from typing import Any
 import aiohttp
 import pytest
 import trustme
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require
+from browser_support import chromium, require
+from conftest import echo
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 
@@ -128,11 +129,6 @@ def test_client_answers_the_messages_before_a_violation_then_fails() -> None:
 LIMIT = 2**20  # the server's max_message_size
 
 
-async def echo(ws: WebSocket) -> None:
-    async for message in ws:
-        await ws.send(message)
-
-
 @pytest.fixture(scope="module")
 def echo_server() -> Iterator[BackgroundServer]:
     async def starter() -> Any:
@@ -220,17 +216,10 @@ async ([url, runs, size]) => {
 @pytest.fixture(scope="module")
 def page() -> Iterator[Any]:
     """A blank page in headless Chromium."""
-    require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(60_000)
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        yield page
 
 
 def test_chromium_sees_1009_for_a_message_past_the_limit_every_time(

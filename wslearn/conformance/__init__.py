@@ -9,14 +9,18 @@ or from a terminal: ``python -m wslearn check ws://127.0.0.1:8765/ws``. Each cas
 section of RFC 6455 it tests and earns a grade, as in the Autobahn TestSuite: OK, NON-STRICT
 (acceptable, not ideal) or FAILED, with one sentence saying what the server did and what
 the RFC requires.
+
+The server checks live in :mod:`.server`, one table of cases per category; the client
+checks (a misbehaving server grading a client) in :mod:`.client`. Both are rows of the
+same :class:`Case`, graded into the same :class:`Report`.
 """
 
 from __future__ import annotations
 
 from .cli import check_main
-from .model import Case, Grade, Options, Verdict
+from .model import Case, Grade, Options, Table, Verdict
 from .report import Report, Result
-from .runner import all_cases, check, run_checks
+from .server import all_cases, check, run_checks
 
 __all__ = [
     "Case",
@@ -24,6 +28,7 @@ __all__ = [
     "Options",
     "Report",
     "Result",
+    "Table",
     "Verdict",
     "all_cases",
     "check",

@@ -12,9 +12,10 @@ import argparse
 import asyncio
 import sys
 
+from ..assembler import DEFAULT_MAX_SIZE
 from .model import Grade, Options
 from .report import Report, Result, category_lines, result_line
-from .runner import all_cases, find_server, run_checks, select
+from .server.runner import all_cases, find_server, run_checks, select
 
 
 def size(text: str) -> int | None:
@@ -38,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-message-size",
         type=size,
-        default=2**20,
+        default=DEFAULT_MAX_SIZE,
         metavar="BYTES",
         help="the server's message size limit (default 1MiB; 'none' skips the limit cases)",
     )
@@ -70,6 +71,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="PREFIX",
         help="run only cases whose id or category starts with PREFIX (repeatable)",
     )
+    p.add_argument(
+        "--compression",
+        action="store_true",
+        help="the server accepts permessage-deflate: also grade it (RFC 7692 cases)",
+    )
     p.add_argument("--problems", action="store_true", help="print only the cases that are not OK")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
     return p
@@ -85,6 +91,7 @@ def check_main(argv: list[str] | None = None) -> int:
         answer_timeout=args.timeout,
         fail_fast_window=args.fail_fast_window,
         case_timeout=args.case_timeout,
+        compression=args.compression,
     )
     cases = select(all_cases(options), args.only)
     if not cases:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from .model import Case, Grade, Verdict
 
@@ -15,7 +16,7 @@ GRADE_COLORS = {Grade.OK: "#1a7f37", Grade.NON_STRICT: "#9a6700", Grade.FAILED: 
 class Result:
     """What happened in one case."""
 
-    case: Case
+    case: Case[Any]
     verdict: Verdict
     seconds: float
     subject: str = "server"  # who is graded: "server", or "client" for the client checks

@@ -3,7 +3,7 @@
 * **pass the report card**: an echo server on raw asyncio streams, graded by
   :mod:`wslearn.conformance` (one grade cell per category of the report card);
 * **write the client**: a client graded by the misbehaving server of
-  :mod:`wslearn.conformance.badserver` (one grade cell per category);
+  :mod:`wslearn.conformance.client` (one grade cell per category);
 * **fix the seeds**: the faithful buggy ports of the seed programs
   (:mod:`wslearn.demo.seedports`), fixed by the student and run as programs; the hidden
   tests provoke each bug the port keeps (:mod:`wslearn.kit.seedfix`).
@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from nbformat.notebooknode import NotebookNode
 
 from wslearn.assembler import Message
-from wslearn.conformance.badserver import ANSWER_TIMEOUT, ClientOutcome
+from wslearn.conformance.client import ANSWER_TIMEOUT, ClientOutcome
 from wslearn.conformance.model import Grade, Options, failed
 from wslearn.conformance.report import Report, Result
 from wslearn.protocol import (
@@ -213,7 +213,7 @@ def bounded(run: Callable[[], Awaitable[Report]], seconds: float, report: Report
 
 def check_server(handle: StreamHandler, budget: float = BUDGET) -> Report:
     """The report card of ``handle`` served on 127.0.0.1; cases not reached in time FAILED."""
-    from wslearn.conformance.runner import all_cases, run_checks
+    from wslearn.conformance.server import all_cases, run_checks
 
     collected: list[Result] = []
     with serving(handle) as url:
@@ -234,13 +234,12 @@ def check_server(handle: StreamHandler, budget: float = BUDGET) -> Report:
 
 
 def check_client(student_client: Client, budget: float = BUDGET) -> Report:
-    """The client checks of :mod:`wslearn.conformance.badserver` against ``student_client``."""
-    from wslearn.conformance.badserver import all_scenarios, as_case, run_client_checks
+    """The client checks of :mod:`wslearn.conformance.client` against ``student_client``."""
+    from wslearn.conformance.client import all_cases, run_client_checks
 
     report = Report("your client", subject="client")
     report.results = [
-        Result(as_case(s), failed(f"not finished within {budget:g} s"), 0.0, "client")
-        for s in all_scenarios()
+        Result(case, failed(f"not finished within {budget:g} s"), 0.0, "client") for case in all_cases()
     ]
     return bounded(lambda: run_client_checks(student_client, "your client"), budget, report)
 
@@ -289,7 +288,7 @@ from wslearn.kit import capstones
 
 
 def report_card() -> NotebookNode:
-    from wslearn.conformance.runner import all_cases
+    from wslearn.conformance.server import all_cases
 
     from .build import answer_cell, code, function_source, markdown, new_notebook
 
@@ -343,11 +342,11 @@ the same cases from a terminal. A case that hangs fails after 5 s; the whole run
 
 
 def write_the_client() -> NotebookNode:
-    from wslearn.conformance.badserver import all_scenarios
+    from wslearn.conformance.client import all_cases
 
     from .build import answer_cell, code, function_source, markdown, new_notebook
 
-    scenarios = all_scenarios()
+    scenarios = all_cases()
     names = list(dict.fromkeys(s.category for s in scenarios))
     intro = f"""# Capstone · Write the client
 

@@ -14,50 +14,42 @@ import time
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
-from . import (
-    cases_closing,
-    cases_fragmentation,
-    cases_framing,
-    cases_handshake,
-    cases_limits,
-    cases_pingpong,
-    cases_reserved,
-    cases_utf8,
-)
+from ..model import Grade, Options, SetupFailed, Verdict, failed
+from ..report import Report, Result
+from ..wire import TEXT, Target
+from . import closing, deflate, fragmentation, framing, handshake, limits, pingpong, reserved, utf8
 from .expect import expect_message
-from .model import Case, Grade, Options, SetupFailed, Verdict, failed
-from .peer import Tester
-from .report import Report, Result
-from .wire import TEXT, Target
+from .peer import ServerCase, Tester
 
 CATEGORY_MODULES: tuple[ModuleType, ...] = (
-    cases_handshake,
-    cases_framing,
-    cases_pingpong,
-    cases_reserved,
-    cases_fragmentation,
-    cases_utf8,
-    cases_closing,
-    cases_limits,
+    handshake,
+    framing,
+    pingpong,
+    reserved,
+    fragmentation,
+    utf8,
+    closing,
+    limits,
+    deflate,  # only with Options.compression
 )
 
 
-def all_cases(options: Options | None = None) -> list[Case]:
+def all_cases(options: Options | None = None) -> list[ServerCase]:
     """Every case, in the order they run."""
     options = options or Options()
-    found: list[Case] = []
+    found: list[ServerCase] = []
     for module in CATEGORY_MODULES:
         found += module.cases(options)
     return found
 
 
-def select(cases: Iterable[Case], patterns: Iterable[str] = ()) -> list[Case]:
+def select(cases: Iterable[ServerCase], patterns: Iterable[str] = ()) -> list[ServerCase]:
     """The cases whose id or category starts with one of ``patterns`` (all when empty)."""
     wanted = tuple(patterns)
     return [c for c in cases if not wanted or c.id.startswith(wanted) or c.category in wanted]
 
 
-async def run_case(case: Case, tester: Tester) -> Result:
+async def run_case(case: ServerCase, tester: Tester) -> Result:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(tester.options.case_timeout):

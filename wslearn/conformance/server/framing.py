@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
+from ..model import Grade, Options, Table, Verdict, ok
+from ..wire import BINARY, TEXT, build_frame, opcode_name
 from .expect import expect_failure, expect_message
-from .model import Case, CaseRun, Grade, Options, Verdict, case_maker, ok
-from .peer import Tester
-from .wire import BINARY, TEXT, build_frame, opcode_name
-
-make = case_maker("framing")
+from .peer import CaseRun, ServerCase, Tester
+from .sending import payload_of
 
 # §5.2: lengths up to 125 fit in 7 bits, 126..65535 take a 16-bit field, more a 64-bit one.
 TEXT_SIZES = (0, 125, 126, 127, 65535, 65536)
 BINARY_SIZES = (0, 1, 125, 126, 127, 128, 65535, 65536, 65537, 2**18)
 BIG_SIZES = (2**22, 2**24)  # 4 and 16 MiB, when the server's limit allows them
-
-
-def payload_of(opcode: int, size: int) -> bytes:
-    """``size`` bytes: printable ASCII for text, every byte value for binary."""
-    pattern = b"wslearn-echo-" if opcode == TEXT else bytes(range(256))
-    return (pattern * (size // len(pattern) + 1))[:size]
 
 
 def echo(opcode: int, size: int) -> CaseRun:
@@ -86,76 +79,70 @@ def fits(size: int, limit: int | None) -> bool:
     return size <= limit
 
 
-def cases(options: Options) -> list[Case]:
-    limit = options.max_message_size
+def cases(options: Options) -> list[ServerCase]:
+    row = Table[CaseRun]("framing", section="§5.2")
+    chopped = "an echo: TCP may split a frame anywhere"
     found = [
-        make(
+        row(
             f"{opcode_name(opcode)}-{size}",
-            "§5.2",
-            f"a {size}-byte {opcode_name(opcode)} message in one frame",
-            "an echo of the same message",
-            echo(opcode, size),
+            title=f"a {size}-byte {opcode_name(opcode)} message in one frame",
+            requires="an echo of the same message",
+            run=echo(opcode, size),
         )
         for opcode, sizes in ((TEXT, TEXT_SIZES), (BINARY, BINARY_SIZES + BIG_SIZES))
         for size in sizes
-        if fits(size, limit)
+        if fits(size, options.max_message_size)
     ]
     found += [
-        make(
+        row(
             "chopped-header",
-            "§5.2",
-            "a 300-byte frame whose header arrives one byte per write",
-            "an echo: TCP may split a frame anywhere",
-            echo_chopped(300, 1, header_only=True),
+            title="a 300-byte frame whose header arrives one byte per write",
+            requires=chopped,
+            run=echo_chopped(300, 1, header_only=True),
         ),
-        make(
+        row(
             "chopped-bytes",
-            "§5.2",
-            "a 256-byte frame written one byte at a time",
-            "an echo: TCP may split a frame anywhere",
-            echo_chopped(256, 1),
+            title="a 256-byte frame written one byte at a time",
+            requires=chopped,
+            run=echo_chopped(256, 1),
         ),
-        make(
+        row(
             "chopped-64k",
-            "§5.2",
-            "a 65536-byte frame written in pieces of 997 bytes",
-            "an echo: TCP may split a frame anywhere",
-            echo_chopped(65536, 997),
+            title="a 65536-byte frame written in pieces of 997 bytes",
+            requires=chopped,
+            run=echo_chopped(65536, 997),
         ),
-        make(
+        row(
             "two-in-one-write",
-            "§5.2",
-            "two text frames in one TCP write",
-            "two echoes, in order",
-            echo_many_in_one_write(2),
+            title="two text frames in one TCP write",
+            requires="two echoes, in order",
+            run=echo_many_in_one_write(2),
         ),
-        make(
+        row(
             "hundred-in-one-write",
-            "§5.2",
-            "100 text frames in one TCP write",
-            "100 echoes, in order",
-            echo_many_in_one_write(100),
+            title="100 text frames in one TCP write",
+            requires="100 echoes, in order",
+            run=echo_many_in_one_write(100),
         ),
-        make(
+        row(
             "zero-masking-key",
-            "§5.3",
-            "a text frame masked with the key 00 00 00 00",
-            "an echo: any 32-bit value is a valid masking key",
-            zero_mask,
+            section="§5.3",
+            title="a text frame masked with the key 00 00 00 00",
+            requires="an echo: any 32-bit value is a valid masking key",
+            run=zero_mask,
         ),
-        make(
+        row(
             "unmasked-client-frame",
-            "§5.1",
-            "a text frame without a mask",
-            "failing the connection, ideally with 1002 (a server MUST close on unmasked frames)",
-            unmasked,
+            section="§5.1",
+            title="a text frame without a mask",
+            requires="failing the connection, ideally with 1002 (a server MUST close on unmasked frames)",
+            run=unmasked,
         ),
-        make(
+        row(
             "length-top-bit-set",
-            "§5.2",
-            "a frame whose 64-bit length has its most significant bit set",
-            "failing the connection with 1002 (the top bit MUST be 0)",
-            length_top_bit,
+            title="a frame whose 64-bit length has its most significant bit set",
+            requires="failing the connection with 1002 (the top bit MUST be 0)",
+            run=length_top_bit,
         ),
     ]
     return found

@@ -9,10 +9,10 @@ wrong — echoing, answering a ping, or just waiting — is FAILED.
 
 from __future__ import annotations
 
-from .model import Grade, Verdict, failed, non_strict, ok
+from ..model import Grade, Verdict, failed, non_strict, ok
+from ..wire import opcode_name
 from .peer import Broken, Closed, Dropped, Event, Message, Peer, Pong, Silence, describe
 from .peer import describe_code as code_text
-from .wire import opcode_name
 
 
 async def expect_message(peer: Peer, opcode: int, data: bytes) -> Verdict:

@@ -9,13 +9,14 @@ not UTF-8 is invalid payload data (1007).
 
 from __future__ import annotations
 
+from ..model import Grade, Options, Table, Verdict, failed, non_strict, ok
+from ..wire import CLOSE, PING, TEXT, build_frame, close_payload
 from .expect import expect_close_reply, expect_failure, expect_nothing_more, grade_close_reply
-from .model import Case, CaseRun, Grade, Options, Verdict, case_maker, failed, non_strict, ok
-from .peer import Closed, Dropped, Message, Tester, describe
+from .peer import CaseRun, Closed, Dropped, Message, ServerCase, Tester, describe
 from .peer import describe_code as code_text
-from .wire import CLOSE, PING, TEXT, build_frame, close_payload
 
-make = case_maker("closing")
+row = Table[CaseRun]("closing", section="§5.5.1")
+ECHO_1000 = "a Close frame in reply, echoing 1000"
 
 VALID_CODES = (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999)
 # Added to the IANA registry after RFC 6455 (§11.7); older servers refuse them.
@@ -110,127 +111,119 @@ async def tcp_closed_after(t: Tester) -> Verdict:
     )
 
 
-def code_cases() -> list[Case]:
+def code_cases() -> list[ServerCase]:
     found = [
-        make(
+        row(
             f"code-{code}",
-            "§7.4.1",
-            f"a Close with {code_text(code)}",
-            f"a Close frame in reply, echoing {code}",
-            close_with(close_payload(code), code),
+            section="§7.4.1",
+            title=f"a Close with {code_text(code)}",
+            requires=f"a Close frame in reply, echoing {code}",
+            run=close_with(close_payload(code), code),
         )
         for code in VALID_CODES
     ]
     found += [
-        make(
+        row(
             f"code-{code}",
-            "§7.4.1",
-            f"a Close with {code_text(code)} (IANA registry)",
-            f"a Close frame in reply, echoing {code}",
-            later_code(code),
+            section="§7.4.1",
+            title=f"a Close with {code_text(code)} (IANA registry)",
+            requires=f"a Close frame in reply, echoing {code}",
+            run=later_code(code),
         )
         for code in LATER_CODES
     ]
     found += [
-        make(
+        row(
             f"invalid-code-{code}",
-            "§7.4.2",
-            f"a Close with {code}, a code no endpoint may send",
-            "failing the connection with 1002 (protocol error)",
-            must_fail(close_payload(code), 1002),
+            section="§7.4.2",
+            title=f"a Close with {code}, a code no endpoint may send",
+            requires="failing the connection with 1002 (protocol error)",
+            run=must_fail(close_payload(code), 1002),
         )
         for code in INVALID_CODES
     ]
     return found
 
 
-def payload_cases() -> list[Case]:
+def payload_cases() -> list[ServerCase]:
     reason_123 = b"r" * 123
     return [
-        make(
+        row(
             "empty",
-            "§5.5.1",
-            "a Close with no payload",
-            "a Close frame in reply (empty, or with 1000)",
-            close_with(b"", None, also_ok=(1000,)),
+            title="a Close with no payload",
+            requires="a Close frame in reply (empty, or with 1000)",
+            run=close_with(b"", None, also_ok=(1000,)),
         ),
-        make(
+        row(
             "reason",
-            "§5.5.1",
-            "a Close with 1000 and the reason 'bye'",
-            "a Close frame in reply, echoing 1000",
-            close_with(close_payload(1000, b"bye"), 1000),
+            title="a Close with 1000 and the reason 'bye'",
+            requires=ECHO_1000,
+            run=close_with(close_payload(1000, b"bye"), 1000),
         ),
-        make(
+        row(
             "reason-utf8",
-            "§5.5.1",
-            "a Close with 1000 and a Greek reason",
-            "a Close frame in reply, echoing 1000",
-            close_with(close_payload(1000, "κόσμε".encode()), 1000),
+            title="a Close with 1000 and a Greek reason",
+            requires=ECHO_1000,
+            run=close_with(close_payload(1000, "κόσμε".encode()), 1000),
         ),
-        make(
+        row(
             "reason-123",
-            "§5.5.1",
-            "a Close with 1000 and a 123-byte reason (125 bytes of payload)",
-            "a Close frame in reply, echoing 1000",
-            close_with(close_payload(1000, reason_123), 1000),
+            title="a Close with 1000 and a 123-byte reason (125 bytes of payload)",
+            requires=ECHO_1000,
+            run=close_with(close_payload(1000, reason_123), 1000),
         ),
-        make(
+        row(
             "reason-124",
-            "§5.5",
-            "a Close with 1000 and a 124-byte reason (126 bytes of payload)",
-            "failing the connection with 1002: control frames carry at most 125 bytes",
-            must_fail(close_payload(1000, reason_123 + b"r"), 1002),
+            section="§5.5",
+            title="a Close with 1000 and a 124-byte reason (126 bytes of payload)",
+            requires="failing the connection with 1002: control frames carry at most 125 bytes",
+            run=must_fail(close_payload(1000, reason_123 + b"r"), 1002),
         ),
-        make(
+        row(
             "one-byte-payload",
-            "§5.5.1",
-            "a Close whose payload is a single byte",
-            "failing the connection with 1002: a status code takes 2 bytes",
-            must_fail(b"\x03", 1002),
+            title="a Close whose payload is a single byte",
+            requires="failing the connection with 1002: a status code takes 2 bytes",
+            run=must_fail(b"\x03", 1002),
         ),
-        make(
+        row(
             "reason-invalid-utf8",
-            "§5.5.1",
-            "a Close with 1000 and a reason that is not UTF-8 (ED A0 80)",
-            "failing the connection with 1007: the reason MUST be UTF-8",
-            must_fail(close_payload(1000, b"\xed\xa0\x80"), 1007),
+            title="a Close with 1000 and a reason that is not UTF-8 (ED A0 80)",
+            requires="failing the connection with 1007: the reason MUST be UTF-8",
+            run=must_fail(close_payload(1000, b"\xed\xa0\x80"), 1007),
         ),
     ]
 
 
-def order_cases() -> list[Case]:
+def order_cases() -> list[ServerCase]:
     return [
-        make(
+        row(
             "data-after-close",
-            "§5.5.1",
-            "a Close, then a text message in the same write",
-            "a Close frame in reply and no echo: no data is processed after a Close",
-            nothing_after_close(build_frame(TEXT, b"after the close")),
+            title="a Close, then a text message in the same write",
+            requires="a Close frame in reply and no echo: no data is processed after a Close",
+            run=nothing_after_close(build_frame(TEXT, b"after the close")),
         ),
-        make(
+        row(
             "ping-after-close",
-            "§5.5.2",
-            "a Close, then a ping in the same write",
-            "a Close frame in reply and no pong: a ping after a Close is not answered",
-            nothing_after_close(build_frame(PING, b"after the close")),
+            section="§5.5.2",
+            title="a Close, then a ping in the same write",
+            requires="a Close frame in reply and no pong: a ping after a Close is not answered",
+            run=nothing_after_close(build_frame(PING, b"after the close")),
         ),
-        make(
+        row(
             "text-then-close",
-            "§5.5.1",
-            "a text message, then a Close in the same write",
-            "a Close frame echoing 1000 (an echo of the text before it is optional)",
-            text_then_close,
+            title="a text message, then a Close in the same write",
+            requires="a Close frame echoing 1000 (an echo of the text before it is optional)",
+            run=text_then_close,
         ),
-        make(
+        row(
             "tcp-closed-after",
-            "§7.1.1",
-            "a Close with 1000, then waiting",
-            "the server closing the TCP connection after the closing handshake (SHOULD)",
-            tcp_closed_after,
+            section="§7.1.1",
+            title="a Close with 1000, then waiting",
+            requires="the server closing the TCP connection after the closing handshake (SHOULD)",
+            run=tcp_closed_after,
         ),
     ]
 
 
-def cases(options: Options) -> list[Case]:
+def cases(options: Options) -> list[ServerCase]:
     return payload_cases() + code_cases() + order_cases()

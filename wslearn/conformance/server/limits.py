@@ -8,13 +8,11 @@ is too big for it to process". The limit is the server's own; the checker is tol
 
 from __future__ import annotations
 
-from .cases_framing import payload_of
+from ..model import Options, Table, Verdict
+from ..wire import BINARY, CONTINUATION, build_frame
 from .expect import expect_fail_fast, expect_failure, expect_message
-from .model import Case, CaseRun, Options, Verdict, case_maker
-from .peer import Tester
-from .wire import BINARY, CONTINUATION, build_frame
-
-make = case_maker("limits")
+from .peer import CaseRun, ServerCase, Tester
+from .sending import payload_of
 
 PIECE = 65536
 
@@ -69,38 +67,35 @@ def huge_header(limit: int) -> CaseRun:
     return run
 
 
-def cases(options: Options) -> list[Case]:
+def cases(options: Options) -> list[ServerCase]:
     limit = options.max_message_size
     if limit is None:
         return []
-    too_big = f"failing the connection with 1009 (message too big): the limit is {limit} bytes"
+    row = Table[CaseRun](
+        "limits",
+        section="§10.4",
+        requires=f"failing the connection with 1009 (message too big): the limit is {limit} bytes",
+    )
     return [
-        make(
+        row(
             "at-limit",
-            "§10.4",
-            f"a binary message of exactly the limit, {limit} bytes",
-            "an echo: the limit itself is allowed",
-            at_limit(limit),
+            title=f"a binary message of exactly the limit, {limit} bytes",
+            requires="an echo: the limit itself is allowed",
+            run=at_limit(limit),
         ),
-        make(
-            "one-over",
-            "§10.4",
-            f"a binary message of {limit + 1} bytes in one frame",
-            too_big,
-            one_frame_over(limit),
+        row(
+            "one-over", title=f"a binary message of {limit + 1} bytes in one frame", run=one_frame_over(limit)
         ),
-        make(
+        row(
             "fragments-over",
-            "§10.4",
-            f"64 KiB fragments that add up to more than {limit} bytes",
-            too_big + ", as soon as the sum passes it",
-            fragments_over(limit),
+            title=f"64 KiB fragments that add up to more than {limit} bytes",
+            requires=row.requires + ", as soon as the sum passes it",
+            run=fragments_over(limit),
         ),
-        make(
+        row(
             "huge-frame-header",
-            "§10.4",
-            f"a frame header announcing {4 * limit} bytes, then only 1 KiB of payload",
-            too_big + ", from the header alone, before the payload arrives",
-            huge_header(limit),
+            title=f"a frame header announcing {4 * limit} bytes, then only 1 KiB of payload",
+            requires=row.requires + ", from the header alone, before the payload arrives",
+            run=huge_header(limit),
         ),
     ]

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import ssl as ssl_module
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from ..frames import CloseCode, close_code_range
-from . import wire
-from .model import Options, SetupFailed
-from .wire import CLOSE, CONTINUATION, PING, PONG, Eof, RawConnection, Target
+from ...deflate import DeflateOffer, PerMessageDeflate, check_response
+from ...errors import HandshakeError, ProtocolError
+from ...frames import CloseCode, Frame, Opcode, close_code_range
+from .. import wire
+from ..model import Case, Options, SetupFailed, Verdict
+from ..wire import CLOSE, CONTINUATION, PING, PONG, Eof, RawConnection, Target
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,23 @@ def describe_code(code: int | None) -> str:
 
 
 class Peer:
-    """An open WebSocket connection to the server under test (client side, frames masked)."""
+    """An open WebSocket connection to the server under test (client side, frames masked).
 
-    def __init__(self, raw: RawConnection, options: Options) -> None:
+    ``deflate`` is the permessage-deflate agreed in the handshake (RFC 7692), if any: the
+    server's compressed messages are then decompressed before they become events.
+    """
+
+    def __init__(
+        self,
+        raw: RawConnection,
+        options: Options,
+        deflate: PerMessageDeflate | None = None,
+        answer: wire.HttpAnswer | None = None,
+    ) -> None:
         self.raw = raw
         self.options = options
+        self.deflate = deflate
+        self.answer = answer  # the server's 101 response
         self.close_sent = False
         self._fragments: list[bytes] = []
         self._fragment_opcode: int | None = None
@@ -142,9 +157,14 @@ class Peer:
                 frame = await self.raw.read_frame()
             except Eof as eof:
                 return Dropped(eof.how)
-            problem = server_frame_problem(frame)
+            problem = server_frame_problem(frame, compressed=self.deflate is not None)
             if problem:
                 return Broken(problem)
+            if self.deflate is not None:
+                try:
+                    frame = decompress(self.deflate, frame)
+                except ProtocolError as exc:
+                    return Broken(exc.reason)
             event = await self._handle(frame)
             if event is not None:
                 return event
@@ -189,11 +209,20 @@ class Peer:
         return Message(opcode, data, count)
 
 
-def server_frame_problem(frame: wire.WireFrame) -> str | None:
-    """What is wrong with a frame the server sent, or None (RFC 6455 §5.1, §5.2, §5.5)."""
+def decompress(deflate: PerMessageDeflate, frame: wire.WireFrame) -> wire.WireFrame:
+    """The frame with its payload decompressed if its message is compressed (RFC 7692 §6.2)."""
+    plain = deflate.decode(Frame(Opcode(frame.opcode), frame.payload, frame.fin, bool(frame.rsv & 4)))
+    return wire.WireFrame(frame.opcode, plain.payload, frame.fin, 0, frame.masked)
+
+
+def server_frame_problem(frame: wire.WireFrame, *, compressed: bool = False) -> str | None:
+    """What is wrong with a frame the server sent, or None (RFC 6455 §5.1, §5.2, §5.5).
+
+    ``compressed``: permessage-deflate was agreed, so RSV1 has a meaning (RFC 7692 §6).
+    """
     if frame.masked:
         return f"a masked {frame} (§5.1: a server MUST NOT mask)"
-    if frame.rsv:
+    if frame.rsv and not (compressed and frame.rsv == 4):
         return f"a {frame} with RSV bits set although no extension was agreed (§5.2)"
     if frame.opcode not in wire.OPCODE_NAMES:
         return f"a frame with {wire.opcode_name(frame.opcode)} (§5.2)"
@@ -222,16 +251,31 @@ class Tester:
         self._opened.append(connection)
         return connection
 
-    async def connect(self) -> Peer:
-        """A WebSocket connection after a valid opening handshake (RFC 6455 §4.1)."""
+    async def connect(self, offer: str | None = None, offers: Sequence[DeflateOffer] = ()) -> Peer:
+        """A WebSocket connection after a valid opening handshake (RFC 6455 §4.1).
+
+        ``offer``: a ``Sec-WebSocket-Extensions`` value to send; ``offers`` what it offers
+        of permessage-deflate (RFC 7692), against which the answer is checked.
+        """
         raw = await self.raw()
         key = wire.new_key()
-        await raw.send(wire.build_request(self.target, key=key))
+        headers = wire.default_headers(self.target, key)
+        if offer is not None:
+            headers.append(("Sec-WebSocket-Extensions", offer))
+        await raw.send(wire.build_request(self.target, key=key, headers=headers))
         answer = await self.http_answer(raw)
-        problem = handshake_problem(answer, key)
+        problem = handshake_problem(answer, key, extensions_offered=offer is not None)
         if problem:
             raise SetupFailed(f"refused a valid opening handshake: {problem}")
-        return Peer(raw, self.options)
+        deflate = None
+        if offer is not None:
+            try:
+                params = check_response(answer.get_all("Sec-WebSocket-Extensions"), offers)
+            except HandshakeError as exc:
+                raise SetupFailed(f"answered the offer {offer!r} wrongly: {exc.reason}") from None
+            if params is not None:
+                deflate = PerMessageDeflate(params, "client", max_size=None)
+        return Peer(raw, self.options, deflate, answer)
 
     async def http_answer(self, raw: RawConnection) -> wire.HttpAnswer:
         """The server's HTTP answer; SetupFailed when there is none in time."""
@@ -249,7 +293,13 @@ class Tester:
         self._opened.clear()
 
 
-def handshake_problem(answer: wire.HttpAnswer, key: str, offered: tuple[str, ...] = ()) -> str | None:
+CaseRun = Callable[[Tester], Awaitable[Verdict]]  # what a server case does with its Tester
+ServerCase = Case[CaseRun]
+
+
+def handshake_problem(
+    answer: wire.HttpAnswer, key: str, offered: tuple[str, ...] = (), *, extensions_offered: bool = False
+) -> str | None:
     """What is wrong with a server's answer to a valid handshake (RFC 6455 §4.2.2), or None."""
     if answer.status != 101:
         return f"it answered {answer.summary()}"
@@ -262,7 +312,7 @@ def handshake_problem(answer: wire.HttpAnswer, key: str, offered: tuple[str, ...
     accept = answer.get("Sec-WebSocket-Accept")
     if accept != wire.accept_for(key):
         return f"Sec-WebSocket-Accept is {accept!r}, expected {wire.accept_for(key)!r}"
-    if answer.get("Sec-WebSocket-Extensions") is not None:
+    if answer.get("Sec-WebSocket-Extensions") is not None and not extensions_offered:
         return "the 101 response agrees an extension the checker never offered"
     subprotocol = answer.get("Sec-WebSocket-Protocol")
     if subprotocol is not None and subprotocol not in offered:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from .cases_fragmentation import echo_fragmented, fragments
+from ..model import Options, Table, Verdict
+from ..wire import CONTINUATION, TEXT, build_frame
 from .expect import expect_fail_fast, expect_failure, expect_message
-from .model import Case, CaseRun, Options, Verdict, case_maker
-from .peer import Tester
-from .wire import CONTINUATION, TEXT, build_frame
+from .peer import CaseRun, ServerCase, Tester
+from .sending import echo_fragmented, fragments
 
-make = case_maker("UTF-8")
+row = Table[CaseRun]("UTF-8", section="§8.1")
 
 KOSME = "κόσμε".encode()  # Greek "world": 5 letters of 2 bytes each, CE or CF then a continuation
 
@@ -119,97 +119,99 @@ def truncated_across_fragments() -> CaseRun:
     return run
 
 
-def valid_cases() -> list[Case]:
+def valid_cases() -> list[ServerCase]:
     found = [
-        make(name, "§5.6", f"valid UTF-8 text: {what}", "an echo of the same text", echo_text(data))
+        row(
+            name,
+            section="§5.6",
+            title=f"valid UTF-8 text: {what}",
+            requires="an echo of the same text",
+            run=echo_text(data),
+        )
         for name, (what, data) in VALID.items()
     ]
     every_byte = [KOSME[n : n + 1] for n in range(len(KOSME))]
     smile = "😀".encode()
     found += [
-        make(
+        row(
             "split-every-byte",
-            "§5.6",
-            f"valid Greek text in {len(KOSME)} fragments of 1 byte, splitting every character",
-            "an echo: UTF-8 is checked over the whole message, not per frame",
-            echo_fragmented(TEXT, every_byte),
+            section="§5.6",
+            title=f"valid Greek text in {len(KOSME)} fragments of 1 byte, splitting every character",
+            requires="an echo: UTF-8 is checked over the whole message, not per frame",
+            run=echo_fragmented(TEXT, every_byte),
         ),
-        make(
+        row(
             "split-4-byte",
-            "§5.6",
-            "the emoji U+1F600 (4 bytes) split over 3 fragments",
-            "an echo: a character may span fragments",
-            echo_fragmented(TEXT, [smile[:1], smile[1:3], smile[3:]]),
+            section="§5.6",
+            title="the emoji U+1F600 (4 bytes) split over 3 fragments",
+            requires="an echo: a character may span fragments",
+            run=echo_fragmented(TEXT, [smile[:1], smile[1:3], smile[3:]]),
         ),
     ]
     return found
 
 
-def invalid_cases() -> list[Case]:
+def invalid_cases() -> list[ServerCase]:
     requires = "failing the connection with 1007 (invalid frame payload data)"
     return [
-        make(name, "§8.1", f"a text message with {what}", requires, invalid_text(data))
+        row(name, title=f"a text message with {what}", requires=requires, run=invalid_text(data))
         for name, (what, data) in INVALID.items()
     ]
 
 
-def fail_fast_cases() -> list[Case]:
+def fail_fast_cases() -> list[ServerCase]:
     fast = "failing with 1007 as soon as the invalid bytes arrive, before the final fragment"
+    in_frame = fast.replace("the final fragment", "the rest of the frame")
     last = build_frame(CONTINUATION, b"end")
     return [
-        make(
+        row(
             "fail-fast-first-fragment",
-            "§8.1",
-            "a fragmented text whose first fragment holds C0 AF (overlong)",
-            fast,
-            fail_fast([b"hello \xc0\xaf"], [last]),
+            title="a fragmented text whose first fragment holds C0 AF (overlong)",
+            requires=fast,
+            run=fail_fast([b"hello \xc0\xaf"], [last]),
         ),
-        make(
+        row(
             "fail-fast-second-fragment",
-            "§8.1",
-            "valid Greek, then a fragment holding a surrogate, then the final fragment",
-            fast,
-            fail_fast([KOSME, b"\xed\xa0\x80edited"], [last]),
+            title="valid Greek, then a fragment holding a surrogate, then the final fragment",
+            requires=fast,
+            run=fail_fast([KOSME, b"\xed\xa0\x80edited"], [last]),
         ),
-        make(
+        row(
             "fail-fast-above-max",
-            "§8.1",
-            "a fragmented text starting F4 90 (above U+10FFFF)",
-            fast,
-            fail_fast([b"\xf4\x90"], [build_frame(CONTINUATION, b"\x80\x80")]),
+            title="a fragmented text starting F4 90 (above U+10FFFF)",
+            requires=fast,
+            run=fail_fast([b"\xf4\x90"], [build_frame(CONTINUATION, b"\x80\x80")]),
         ),
-        make(
+        row(
             "fail-fast-split-sequence",
-            "§8.1",
-            "a fragment ending in CE (incomplete), then a fragment starting with 'A'",
-            fast + " (CE 41 is invalid once the 'A' arrives)",
-            fail_fast([KOSME[:-1], b"A"], [last]),
+            title="a fragment ending in CE (incomplete), then a fragment starting with 'A'",
+            requires=fast + " (CE 41 is invalid once the 'A' arrives)",
+            run=fail_fast([KOSME[:-1], b"A"], [last]),
         ),
-        make(
+        row(
             "fail-fast-inside-a-frame",
-            "§8.1",
-            "one text frame in 3 writes: valid Greek, then a surrogate ED A0 80, then the rest",
-            fast.replace("the final fragment", "the rest of the frame"),
-            fail_fast_in_one_frame(KOSME + b"\xed\xa0\x80" + b"edited" * 20, [len(KOSME), len(KOSME) + 3]),
+            title="one text frame in 3 writes: valid Greek, then a surrogate ED A0 80, then the rest",
+            requires=in_frame,
+            run=fail_fast_in_one_frame(
+                KOSME + b"\xed\xa0\x80" + b"edited" * 20, [len(KOSME), len(KOSME) + 3]
+            ),
         ),
-        make(
+        row(
             "fail-fast-inside-a-frame-split",
-            "§8.1",
-            "one text frame in 3 writes: valid Greek and F4, then 90 (above U+10FFFF), then the rest",
-            fast.replace("the final fragment", "the rest of the frame"),
-            fail_fast_in_one_frame(
+            title="one text frame in 3 writes: valid Greek and F4, then 90 (above U+10FFFF), then the rest",
+            requires=in_frame,
+            run=fail_fast_in_one_frame(
                 KOSME + b"\xf4\x90\x80\x80" + b"edited" * 20, [len(KOSME) + 1, len(KOSME) + 2]
             ),
         ),
-        make(
+        row(
             "truncated-at-end-fragmented",
-            "§8.1",
-            "a fragment ending in CE, then an empty final fragment",
-            "failing with 1007: the message ends in the middle of a character",
-            truncated_across_fragments(),
+            title="a fragment ending in CE, then an empty final fragment",
+            requires="failing with 1007: the message ends in the middle of a character",
+            run=truncated_across_fragments(),
         ),
     ]
 
 
-def cases(options: Options) -> list[Case]:
+def cases(options: Options) -> list[ServerCase]:
     return valid_cases() + invalid_cases() + fail_fast_cases()

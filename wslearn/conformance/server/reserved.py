@@ -8,13 +8,18 @@ WebSocket Connection_." The same holds for the opcodes 0x3-0x7 and 0xB-0xF.
 
 from __future__ import annotations
 
+from ..model import Grade, Options, Table, Verdict
+from ..wire import BINARY, CLOSE, CONTINUATION, PING, TEXT, build_frame, close_payload
 from .expect import expect_echo_then_failure, expect_failure, expect_message
-from .model import Case, CaseRun, Grade, Options, Verdict, case_maker
-from .peer import Tester
-from .wire import BINARY, CLOSE, CONTINUATION, PING, TEXT, build_frame, close_payload
+from .peer import CaseRun, ServerCase, Tester
 
-make_bits = case_maker("reserved bits")
-make_opcode = case_maker("reserved opcodes")
+NO_MEANING = "failing the connection with 1002: no extension gives the bit a meaning"
+bits = Table[CaseRun]("reserved bits", section="§5.2", requires=NO_MEANING)
+opcodes = Table[CaseRun](
+    "reserved opcodes",
+    section="§5.2",
+    requires="failing the connection with 1002: the opcode is reserved (§5.2)",
+)
 
 RSV_NAMES = {4: "RSV1", 2: "RSV2", 1: "RSV3"}
 
@@ -68,8 +73,7 @@ def bad_alone(*frames: bytes) -> CaseRun:
     return run
 
 
-def bit_cases() -> list[Case]:
-    requires = "failing the connection with 1002: no extension gives the bit a meaning"
+def bit_cases() -> list[ServerCase]:
     rows = [
         ("rsv1-text", 4, build_frame(TEXT, b"hello", rsv=4), False),
         ("rsv2-text", 2, build_frame(TEXT, b"hello", rsv=2), True),
@@ -83,56 +87,51 @@ def bit_cases() -> list[Case]:
         kind = name.split("-")[-1]
         if after_good:
             title = f"a text, then a {kind} frame with {rsv_name(rsv)} set, then a ping"
-            run = bad_after_good(frame)
+            found.append(bits(name, title=title, run=bad_after_good(frame)))
         else:
-            title = f"a {kind} frame with {rsv_name(rsv)} set"
-            run = bad_alone(frame)
-        found.append(make_bits(name, "§5.2", title, requires, run))
+            found.append(bits(name, title=f"a {kind} frame with {rsv_name(rsv)} set", run=bad_alone(frame)))
     start = build_frame(TEXT, b"frag", fin=False)
     found.append(
-        make_bits(
+        bits(
             "rsv1-continuation",
-            "§5.2",
-            "a fragmented text whose continuation frame has RSV1 set",
-            requires,
-            bad_alone(start, build_frame(CONTINUATION, b"ment", rsv=4)),
+            title="a fragmented text whose continuation frame has RSV1 set",
+            run=bad_alone(start, build_frame(CONTINUATION, b"ment", rsv=4)),
         )
     )
     return found
 
 
-def opcode_cases() -> list[Case]:
-    requires = "failing the connection with 1002: the opcode is reserved (§5.2)"
+def opcode_cases() -> list[ServerCase]:
     found = []
     for opcode in (3, 4, 5, 6, 7, 11, 12, 13, 14, 15):
         payload = b"" if opcode % 2 else b"reserved"
-        frame = build_frame(opcode, payload)
         kind = "data" if opcode < 8 else "control"
         title = f"a text, then a frame with reserved {kind} opcode {opcode:#x}"
         title += f" ({len(payload)} bytes), then a ping"
-        found.append(make_opcode(f"opcode-{opcode}", "§5.2", title, requires, bad_after_good(frame)))
+        found.append(
+            opcodes(f"opcode-{opcode}", title=title, run=bad_after_good(build_frame(opcode, payload)))
+        )
     return found
 
 
-def same_write_cases() -> list[Case]:
+def same_write_cases() -> list[ServerCase]:
     """Autobahn's way: the valid message and the bad frame arrive in one read."""
     requires = "echoing the text that came first, then failing the connection with 1002"
     rows = [
-        (make_bits, "rsv2-text-same-write", "RSV2 set", build_frame(TEXT, b"hello", rsv=2)),
-        (make_opcode, "opcode-3-same-write", "reserved opcode 0x3", build_frame(3, b"")),
-        (make_opcode, "opcode-11-same-write", "reserved opcode 0xb", build_frame(11, b"")),
+        (bits, "rsv2-text-same-write", "RSV2 set", build_frame(TEXT, b"hello", rsv=2)),
+        (opcodes, "opcode-3-same-write", "reserved opcode 0x3", build_frame(3, b"")),
+        (opcodes, "opcode-11-same-write", "reserved opcode 0xb", build_frame(11, b"")),
     ]
     return [
-        make(
+        table(
             name,
-            "§5.2",
-            f"a text, a frame with {what} and a ping in one write",
-            requires,
-            bad_behind_good(frame),
+            title=f"a text, a frame with {what} and a ping in one write",
+            requires=requires,
+            run=bad_behind_good(frame),
         )
-        for make, name, what, frame in rows
+        for table, name, what, frame in rows
     ]
 
 
-def cases(options: Options) -> list[Case]:
+def cases(options: Options) -> list[ServerCase]:
     return bit_cases() + opcode_cases() + same_write_cases()

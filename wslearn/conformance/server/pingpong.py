@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+from ..model import Grade, Options, Table, Verdict, failed, ok
+from ..wire import PING, PONG, TEXT, build_frame
 from .expect import expect_failure, expect_message, expect_pong
-from .model import Case, CaseRun, Grade, Options, Verdict, case_maker, failed, ok
-from .peer import Pong, Tester, describe
-from .wire import PING, PONG, TEXT, build_frame
-
-make = case_maker("ping/pong")
+from .peer import CaseRun, Pong, ServerCase, Tester, describe
 
 
 def ping(payload: bytes, piece: int | None = None) -> CaseRun:
@@ -63,51 +61,46 @@ def unsolicited_pong(payload: bytes) -> CaseRun:
     return run
 
 
-def cases(options: Options) -> list[Case]:
-    same = "a pong with the same payload, as soon as practical"
+def cases(options: Options) -> list[ServerCase]:
+    row = Table[CaseRun](
+        "ping/pong", section="§5.5.2", requires="a pong with the same payload, as soon as practical"
+    )
+    ignored = "ignoring the pong (no answer) and echoing the text"
     return [
-        make("empty", "§5.5.2", "a ping with no payload", same, ping(b"")),
-        make("text-125", "§5.5.2", "a ping with 125 bytes of text", same, ping(b"*" * 125)),
-        make(
-            "binary-125",
-            "§5.5.2",
-            "a ping with 125 bytes 00..7c",
-            same,
-            ping(bytes(range(125))),
-        ),
-        make(
+        row("empty", title="a ping with no payload", run=ping(b"")),
+        row("text-125", title="a ping with 125 bytes of text", run=ping(b"*" * 125)),
+        row("binary-125", title="a ping with 125 bytes 00..7c", run=ping(bytes(range(125)))),
+        row(
             "chopped",
-            "§5.5.2",
-            "a 125-byte ping written one byte at a time",
-            same,
-            ping(b"chopped" * 17 + b"ping..", piece=1),
+            title="a 125-byte ping written one byte at a time",
+            run=ping(b"chopped" * 17 + b"ping..", piece=1),
         ),
-        make(
+        row(
             "payload-126",
-            "§5.5",
-            "a ping with 126 bytes of payload",
-            "failing the connection with 1002: control frames carry at most 125 bytes",
-            ping_126,
+            section="§5.5",
+            title="a ping with 126 bytes of payload",
+            requires="failing the connection with 1002: control frames carry at most 125 bytes",
+            run=ping_126,
         ),
-        make(
+        row(
             "ten-pings",
-            "§5.5.3",
-            "10 pings in one write",
-            "pongs in order, at least for the most recent ping",
-            ten_pings,
+            section="§5.5.3",
+            title="10 pings in one write",
+            requires="pongs in order, at least for the most recent ping",
+            run=ten_pings,
         ),
-        make(
+        row(
             "unsolicited-pong",
-            "§5.5.3",
-            "an unsolicited empty pong, then a text message",
-            "ignoring the pong (no answer) and echoing the text",
-            unsolicited_pong(b""),
+            section="§5.5.3",
+            title="an unsolicited empty pong, then a text message",
+            requires=ignored,
+            run=unsolicited_pong(b""),
         ),
-        make(
+        row(
             "unsolicited-pong-125",
-            "§5.5.3",
-            "an unsolicited pong with 125 bytes, then a text message",
-            "ignoring the pong (no answer) and echoing the text",
-            unsolicited_pong(b"p" * 125),
+            section="§5.5.3",
+            title="an unsolicited pong with 125 bytes, then a text message",
+            requires=ignored,
+            run=unsolicited_pong(b"p" * 125),
         ),
     ]
