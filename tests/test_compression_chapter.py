@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require
 
 from wslearn.deflate import DeflateParameters
 from wslearn.exercises.ch11 import CHROME, RFC_HELLO
@@ -41,20 +40,13 @@ def handshake_headers(server: BackgroundServer) -> list[dict[str, str]]:
 
 
 @pytest.mark.timeout(120)
-def test_chromium_sends_the_offer_the_chapter_quotes(server: BackgroundServer) -> None:
-    require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser: Any = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page()
-            page.goto(server.http_url, timeout=TIMEOUT_MS)
-            page.wait_for_selector("#status.open", timeout=TIMEOUT_MS)
-        finally:
-            browser.close()
+def test_chromium_sends_the_offer_the_chapter_quotes(browser: Any, server: BackgroundServer) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(server.http_url, timeout=TIMEOUT_MS)
+        page.wait_for_selector("#status.open", timeout=TIMEOUT_MS)
+    finally:
+        page.close()
     offers = [headers.get("sec-websocket-extensions") for headers in handshake_headers(server)]
     assert offers and offers[-1] == CHROME, offers
     answers = [e for e in server.event_log.events() if e.kind == "handshake" and e.direction == "out"]
