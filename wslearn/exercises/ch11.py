@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from wslearn.deflate import DeflateOffer, check_response, parse_extensions
+from wslearn.deflate import DeflateOffer, DeflateParameters, check_response, parse_extensions
 from wslearn.i18n import N_
 
 from .core import Case, Exercise, Mistake, Question, register, register_quiz
@@ -57,7 +57,7 @@ def _deflate_compare(expected: Any, got: Any) -> bool:
     return (
         isinstance(got, (bytes, bytearray))
         and not bytes(got).endswith(TAIL)
-        and _inflates_to(got) == _inflates_to(expected)
+        and _inflates_to(bytes(got)) == _inflates_to(expected)
     )
 
 
@@ -414,7 +414,7 @@ _ANSWER_HINTS = {
 }
 
 
-def _agreed(offer: str, answer: Any) -> Any:
+def _agreed(offer: str, answer: Any) -> DeflateParameters | str | None:
     """The parameters a client derives from ``answer``; None for no extension; an error text."""
     if answer is None:
         return None
