@@ -75,3 +75,45 @@ def test_the_inspector_without_deflate_refuses_rsv1() -> None:
     inspector = FrameInspector(HELLO_FRAME)
     assert inspector.current.decompressed is None
     assert any("RSV1 is set" in problem and "1002" in problem for problem in inspector.current.problems)
+
+
+# --- CompressionLab ------------------------------------------------------------------------------
+
+
+def test_the_lab_shows_context_takeover_and_its_absence() -> None:
+    pytest.importorskip("ipywidgets")
+    from wslearn.deflate import PerMessageDeflate
+    from wslearn.frames import parse_frame
+    from wslearn.notebook.widgets import CompressionLab
+
+    lab = CompressionLab('{"text": "the same message, again and again"}')
+    first, second = lab.send(), lab.send()
+    assert len(second.frame) < len(first.frame) // 3  # one back-reference (RFC 7692 §7.1.1)
+    # Each frame is what a receiver decompresses into the message, in order, RSV1 set.
+    receiver = PerMessageDeflate(DeflateParameters(), "client")
+    for sent in (first, second):
+        parsed = parse_frame(sent.frame)
+        assert parsed is not None and parsed[0].rsv1
+        assert receiver.decode(parsed[0]).payload == sent.message.encode()
+        assert sent.payload_length == len(parsed[0].payload)
+    assert "#2:" in str(lab)
+
+    lab.takeover.value = False  # a new connection that resets its window per message
+    assert lab.rows == [] and lab.params.server_no_context_takeover
+    again, once_more = lab.send(), lab.send()
+    assert again.frame == once_more.frame == first.frame
+
+
+def test_the_lab_escapes_the_message_and_checks_the_window() -> None:
+    pytest.importorskip("ipywidgets")
+    from wslearn.notebook.widgets import CompressionLab
+
+    lab = CompressionLab(window_bits=9)
+    assert lab.params.server_max_window_bits == 9
+    assert "nothing sent yet" in str(lab)
+    lab.send("<img src=x onerror=alert(1)>")
+    assert "<img" not in lab.html() and "&lt;img" in lab.html()
+    lab.reset_button.click()
+    assert lab.rows == []
+    with pytest.raises(ValueError, match="8 to 15"):
+        CompressionLab(window_bits=16)

@@ -864,4 +864,16 @@ MESSAGES: dict[str, str] = {
     "permessage-deflate negotiated: TEXT FIN=0 RSV1, CLOSE RSV1": "已商定 permessage-deflate：TEXT FIN=0 RSV1, CLOSE RSV1",
     "no extension negotiated: TEXT RSV1": "没有商定扩展：TEXT RSV1",
     "no extension negotiated: TEXT, PING": "没有商定扩展：TEXT, PING",
+    # wslearn/notebook/widgets/compression.py
+    "context takeover": "上下文接管（context takeover）",
+    "no context takeover": "没有上下文接管（no context takeover）",
+    "message": "消息",
+    "message bytes": "消息字节数",
+    "payload bytes": "载荷字节数",
+    "frame bytes": "帧字节数",
+    "of uncompressed": "占不压缩时的比例",
+    "the frame (RSV1 set)": "帧（RSV1 已设置）",
+    "window": "窗口",
+    "nothing sent yet: press send": "还没有发送任何消息：按“发送”",
+    "#{number}: {size} B message → {frame} B frame ({ratio:.0%}): {hex}": "#{number}：{size} 字节的消息 → {frame} 字节的帧（{ratio:.0%}）：{hex}",
 }
