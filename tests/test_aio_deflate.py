@@ -16,10 +16,11 @@ import os
 import subprocess
 import sys
 import zlib
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from conftest import echo, run
 from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve as ws_serve
@@ -47,15 +48,6 @@ LARGE = ("All work and no play makes a compressed message. " * 1000).encode()
 RANDOM = os.urandom(5_000)
 MESSAGES: list[str | bytes] = ["hi", "hi", "", "héllo wörld ✓ 🎉" * 50, LARGE, RANDOM, LARGE.decode()]
 FRAGMENTS = ["fragmented ", "text, ", "é" * 100]
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
-
-
-async def echo(ws: WebSocket) -> None:
-    async for message in ws:
-        await ws.send(message)
 
 
 def ws_view(ext: WsPerMessageDeflate, our_role: str) -> DeflateParameters:
@@ -124,7 +116,7 @@ def test_websockets_client_offers_to_our_server(config: ServerDeflateConfig) -> 
             per_connection = len(MESSAGES) + 1
             assert compressed_frames(log) == (len(WS_CLIENTS) * per_connection,) * 2
 
-    run(main())
+    run(main(), timeout=TIMEOUT)
     assert len(agreed) == len(WS_CLIENTS)
 
 
@@ -138,7 +130,7 @@ def test_a_websockets_client_without_compression_gets_none() -> None:
             assert await c.recv() == "'' None"
             assert c.response.headers.get("Sec-WebSocket-Extensions") is None
 
-    run(main())
+    run(main(), timeout=TIMEOUT)
 
 
 def test_our_server_without_compression_declines_websockets_offer() -> None:
@@ -148,7 +140,7 @@ def test_our_server_without_compression_declines_websockets_offer() -> None:
             await c.send(LARGE)
             assert await c.recv() == LARGE
 
-    run(main())
+    run(main(), timeout=TIMEOUT)
 
 
 # --- wslearn's client against websockets servers ---------------------------------------
@@ -207,7 +199,7 @@ def test_our_client_offers_to_websockets_server(settings: tuple[Any, ...]) -> No
                 expected = 0 if theirs is None else len(MESSAGES) + 1
                 assert compressed_frames(log) == (expected, expected), sent
 
-    run(main())
+    run(main(), timeout=TIMEOUT)
     assert len(seen) == len(OUR_OFFERS)
 
 
@@ -220,7 +212,7 @@ def test_our_client_against_a_websockets_server_that_does_not_compress() -> None
                 await ws.send("plain")
                 assert await ws.recv() == "plain"
 
-    run(main())
+    run(main(), timeout=TIMEOUT)
 
 
 def test_our_client_and_server_together() -> None:
@@ -236,7 +228,7 @@ def test_our_client_and_server_together() -> None:
             await ws.send_fragments(FRAGMENTS)
             assert await ws.recv() == "".join(FRAGMENTS)
 
-    run(main())
+    run(main(), timeout=TIMEOUT)
 
 
 # --- limits through the live server --------------------------------------------------------
@@ -277,7 +269,7 @@ def test_a_decompression_bomb_through_the_live_server_is_closed_with_1009() -> N
             assert "decompresses to more than the limit of 1048576 bytes" in close.reason
             writer.close()
 
-    run(main())
+    run(main(), timeout=TIMEOUT)
     assert received == []
 
 
@@ -299,7 +291,7 @@ def test_a_bomb_sent_to_the_websockets_client_is_refused_by_ours() -> None:
                 assert closed.value.code == 1009
                 assert "decompresses to more than the limit" in closed.value.reason
 
-    run(main())
+    run(main(), timeout=TIMEOUT)
 
 
 def test_rsv1_on_a_continuation_is_closed_with_1002_by_the_live_server() -> None:
@@ -328,7 +320,7 @@ def test_rsv1_on_a_continuation_is_closed_with_1002_by_the_live_server() -> None
             assert "continuation" in close.reason
             writer.close()
 
-    run(main())
+    run(main(), timeout=TIMEOUT)
 
 
 # --- the command lines --------------------------------------------------------------------
@@ -352,7 +344,7 @@ def test_connect_compression_deflate_against_a_compressing_server() -> None:
             assert result.stdout.count("< hello") == 3
             assert compressed_frames(log) == (3, 3)
 
-    run(main())
+    run(main(), timeout=TIMEOUT)
 
 
 def test_serve_compression_deflate() -> None:
@@ -383,7 +375,7 @@ def test_serve_compression_deflate() -> None:
                 await c.send(LARGE)
                 assert await c.recv() == LARGE
 
-        run(main())
+        run(main(), timeout=TIMEOUT)
     finally:
         child.terminate()
         child.wait(10)

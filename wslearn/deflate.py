@@ -23,7 +23,9 @@ RFC 7692 §6). It has two halves, and this module does both without any I/O:
   any pieces). The decompressed size is checked *while* decompressing, so a small
   "decompression bomb" fails with 1009 long before it fills the memory (RFC 7692 §8).
 
-Only the standard library's :mod:`zlib` does the DEFLATE work.
+Only the standard library's :mod:`zlib` does the DEFLATE work. :class:`wslearn.protocol.Protocol`
+calls it (``deflate_offers=`` for a client, ``deflate_config=`` for a server); the servers
+and clients take ``compression="deflate"`` (see :func:`server_config`, :func:`client_offers`).
 
 Where an endpoint calls it::
 
