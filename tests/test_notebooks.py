@@ -48,6 +48,7 @@ CHAPTERS = (
     "08_closing",
     "09_live_chat",
     "10_security_and_deployment",
+    "11_permessage_deflate",
 )
 # How long each notebook took: name -> (first run with kernel start, second run), in seconds.
 TIMES: dict[str, tuple[float, float]] = {}

@@ -56,7 +56,7 @@ def ids(paths: list[Path]) -> list[str]:
 
 def test_the_chapters_that_exist_are_translated() -> None:
     names = {path.name for path in TRANSLATED}
-    for chapter in ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10"):
+    for chapter in ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"):
         assert any(name.startswith(chapter + "_") for name in names), f"chapter {chapter} has no translation"
     assert {"errata.ipynb", "glossary.ipynb"} <= names
 

@@ -50,6 +50,11 @@ MISCONCEPTIONS: tuple[tuple[str, str], ...] = (
     ),
     ("a page served over https:// may open ws:// (mixed content: blocked)", r"mixed content"),
     ("asyncio.run works in a notebook cell (the kernel's loop is already running)", r"asyncio\.run"),
+    (
+        "compression is always a win, and no context takeover keeps secrets safe"
+        " (CRIME works inside one message)",
+        r"CRIME|BREACH",
+    ),
 )
 
 

@@ -12,6 +12,8 @@ One module per widget (or per family of widgets), named after what it shows:
   Ping between them, break a rule: watch a server's assembler and its close code (§5.4, §8.1).
 * :class:`CloseCodeExplorer` (:mod:`.closecodes`) — every close code of §7.4, and a button
   that provokes each one live against a server in the kernel.
+* :class:`CompressionLab` (:mod:`.compression`) — send messages through a permessage-deflate
+  sender and see what each costs on the wire, with and without context takeover (RFC 7692).
 * :class:`Checkpoint` (:mod:`.checkpoint`) — the quiz at the end of a chapter, checked by
   :mod:`wslearn.exercises`.
 
@@ -35,6 +37,7 @@ from .chat import ChatWidget
 from .checkpoint import Checkpoint
 from .closecodes import CloseCodeExplorer
 from .common import RFC_EXAMPLE_KEY, esc
+from .compression import CompressionLab
 from .eventlog import EventLogView, events_html
 from .fragmentation import FragmentationWidget
 from .frames import FrameBuilder, masking_key
@@ -52,6 +55,7 @@ __all__ = [
     "ChatWidget",
     "Checkpoint",
     "CloseCodeExplorer",
+    "CompressionLab",
     "EventLogView",
     "FragmentationWidget",
     "FrameBuilder",

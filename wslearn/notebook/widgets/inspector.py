@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
+from wslearn.deflate import DeflateParameters
 from wslearn.explain import FrameExplanation, explain_frame, explain_frames
 from wslearn.frames import Frame, Opcode, serialize_frame
 from wslearn.i18n import _
@@ -201,9 +202,18 @@ class FrameInspector(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets h
     red line that says why, and the last good bytes stay on show. Flipping a bit changes the
     bytes and nothing else: set MASK on an unmasked frame and the receiver takes the first
     four payload bytes as the masking key, because nothing else tells it where the key is.
+
+    ``deflate``: the permessage-deflate a connection agreed (RFC 7692). RSV1 is then allowed,
+    and a compressed message's payload is shown decompressed too (a fresh receiver's view).
     """
 
-    def __init__(self, data: bytes | str = RFC_EXAMPLES["single-frame masked text 'Hello'"]) -> None:
+    def __init__(
+        self,
+        data: bytes | str = RFC_EXAMPLES["single-frame masked text 'Hello'"],
+        *,
+        deflate: DeflateParameters | None = None,
+    ) -> None:
+        self.deflate = deflate
         self.data = b""
         self.error = ""
         self.hex = widgets.Textarea(
@@ -274,7 +284,7 @@ class FrameInspector(Views, widgets.VBox):  # type: ignore[misc]  # ipywidgets h
     @property
     def current(self) -> FrameExplanation:
         """The explanation of the frame on show."""
-        return explain_frame(self.data[self._offset :])
+        return explain_frame(self.data[self._offset :], deflate=self.deflate)
 
     # --- reacting to the controls ------------------------------------------------------------
 
