@@ -350,7 +350,8 @@ def test_a_chinese_frame_explanation_lines_up_its_columns(chinese: None) -> None
     for line in table:
         assert {0, 24, 48, 74, 96} <= _column_starts(line) | {0}, line
     payload = next(f for f in explanation.fields if f.name == "Payload data, unmasked")
-    assert payload.value.startswith("'你好") and f"{utf8_length(text)}-byte payload" in explanation.headline
+    # the headline counts bytes, not characters
+    assert payload.value.startswith("'你好") and f"负载 {utf8_length(text)} 字节" in explanation.headline
     row = next(line for line in table if line.startswith("Payload data, unmasked"))
     assert display_width(row[: row.index(payload.meaning)]) == 96, row
 

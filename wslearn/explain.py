@@ -174,25 +174,31 @@ class FrameExplanation:
     def headline(self) -> str:
         """One line: what kind of frame this is, or what it is waiting for."""
         if self.missing is not None:
-            return f"Incomplete frame ({len(self.data)} bytes): waiting for {self.missing}"
+            return _("Incomplete frame ({size} bytes): waiting for {missing}").format(
+                size=len(self.data), missing=self.missing
+            )
         first, second = self.data[0], self.data[1]
-        text = (
-            f"{_opcode_name(first & 0x0F)} frame, {'final' if first & 0x80 else 'not final'},"
-            f" {'masked' if second & 0x80 else 'unmasked'}, {self.payload_length}-byte payload"
+        text = _("{opcode} frame, {final}, {masked}, {length}-byte payload").format(
+            opcode=_opcode_name(first & 0x0F),
+            final=_("final") if first & 0x80 else _("not final"),
+            masked=_("masked") if second & 0x80 else _("unmasked"),
+            length=self.payload_length,
         )
         if self.decompressed is not None and self.frame is not None:
             plain = Frame(self.frame.opcode, self.decompressed, self.frame.fin)
-            text += f", RSV1 (compressed) {self.payload_length} → {len(self.decompressed)} bytes"
+            text += _(", RSV1 (compressed) {wire} → {plain} bytes").format(
+                wire=self.payload_length, plain=len(self.decompressed)
+            )
             text += f": {_frame_preview(plain)}" if self.decompressed else ""
         elif self.frame is not None and self.frame.payload:
             text += f": {_frame_preview(self.frame)}"
         if self.trailing:
-            text += f" (then {self.trailing} more bytes: the next frame)"
+            text += _(" (then {count} more bytes: the next frame)").format(count=self.trailing)
         return text
 
     def __str__(self) -> str:
         lines = [self.headline]
-        lines += [f"problem: {problem}" for problem in self.problems]
+        lines += [_("problem: {problem}").format(problem=problem) for problem in self.problems]
         lines.append(_text_table(self.fields))
         lines.append(hexdump(self.data, limit=HEXDUMP_BYTES))
         return "\n".join(lines)
@@ -206,7 +212,9 @@ _CLOSE_VALUES = frozenset(int(code) for code in CloseCode)
 
 
 def _opcode_name(opcode: int) -> str:
-    return Opcode(opcode).name if opcode in _OPCODE_VALUES else f"reserved opcode {opcode:#x}"
+    if opcode in _OPCODE_VALUES:
+        return Opcode(opcode).name
+    return _("reserved opcode {opcode}").format(opcode=f"{opcode:#x}")
 
 
 def _frame_preview(frame: Frame) -> str:
@@ -266,7 +274,7 @@ class _FrameReader:
 
     # Step 1: byte 0 holds FIN, RSV1, RSV2, RSV3 and the opcode.
     def first_byte(self) -> bool:
-        if not self.need(1, "byte 0: FIN, RSV1-3 and the opcode"):
+        if not self.need(1, _("byte 0: FIN, RSV1-3 and the opcode")):
             return False
         byte = self.data[0]
         self.fin = bool(byte & 0x80)
@@ -276,8 +284,10 @@ class _FrameReader:
         for number, bit in enumerate(rsv, start=1):
             if bit and not (number == 1 and self.compression):
                 self.problems.append(
-                    f"RSV{number} is set but no extension was negotiated: a receiver fails"
-                    f" the connection with {describe_close_code(1002)} (§5.2)"
+                    _(
+                        "RSV{number} is set but no extension was negotiated: a receiver fails"
+                        " the connection with {code} (§5.2)"
+                    ).format(number=number, code=describe_close_code(1002))
                 )
         fields = [_rsv_field(number, bit) for number, bit in enumerate(rsv, start=1)]
         self.add("header", 1, _fin_field(self.fin), *fields, _opcode_field(self.opcode))
@@ -285,7 +295,7 @@ class _FrameReader:
 
     # Step 2: byte 1 holds MASK and the 7-bit payload length.
     def second_byte(self) -> bool:
-        if not self.need(1, "byte 1: MASK and the payload length"):
+        if not self.need(1, _("byte 1: MASK and the payload length")):
             return False
         byte = self.data[1]
         self.masked = bool(byte & 0x80)
@@ -301,7 +311,7 @@ class _FrameReader:
         size = 2 if self.length == 126 else 8
         self.length = None
         where = f"{_bytes(2, 1 + size)} (bits 16–{15 + 8 * size})"
-        if not self.need(size, f"the extended payload length, {where}"):
+        if not self.need(size, _("the extended payload length, {where}").format(where=where)):
             return False
         raw = self.data[2 : 2 + size]
         self.length = int.from_bytes(raw, "big")
@@ -313,7 +323,7 @@ class _FrameReader:
         if not self.masked:
             return True
         where = _bytes(self.pos, self.pos + 3)
-        if not self.need(4, f"the masking key, {where}"):
+        if not self.need(4, _("the masking key, {where}").format(where=where)):
             return False
         self.masking_key = self.data[self.pos : self.pos + 4]
         self.add("mask", 4, _masking_key_field(where, self.masking_key))
@@ -326,7 +336,9 @@ class _FrameReader:
         arrived = self.data[self.pos : self.pos + self.length]
         complete = len(arrived) == self.length
         if not complete:
-            self.missing = f"the rest of the payload ({len(arrived)} of {self.length} bytes arrived)"
+            self.missing = _("the rest of the payload ({arrived} of {length} bytes arrived)").format(
+                arrived=len(arrived), length=self.length
+            )
         where = _bytes(self.pos, self.pos + self.length - 1) if self.length else "—"
         fields = []
         if self.masked:
@@ -345,46 +357,49 @@ class _FrameReader:
                 Close.parse(payload)
             except ProtocolError as exc:
                 self.problems.append(_receiver_verdict(exc))
-            meaning = "a Close payload: status code, then reason (§5.5.1)"
+            meaning = _("a Close payload: status code, then reason (§5.5.1)")
             value = _count(len(payload), "byte")
             whole = Field(name, where, _preview_hex(payload), value, meaning, "payload")
             return [whole, *_close_fields(self.pos, payload)]
         if self.rsv1 and self.opcode in (Opcode.TEXT, Opcode.BINARY):
-            meaning = "DEFLATE data (RFC 7692 §7.2): decompress it to read the message"
-            meaning = meaning if self.masked else f"not masked; {meaning}"
+            meaning = _("DEFLATE data (RFC 7692 §7.2): decompress it to read the message")
+            meaning = meaning if self.masked else _("not masked; {meaning}").format(meaning=meaning)
             value = _count(len(payload), "byte")
             return [Field(name, where, _preview_hex(payload), value, meaning, "payload")]
         value, meaning, bad_text = _payload_meaning(self.opcode, payload, self.fin and complete)
         if bad_text:
             self.problems.append(
-                "the text is not valid UTF-8: a receiver fails the connection with"
-                f" {describe_close_code(1007)} (§8.1)"
+                _("the text is not valid UTF-8: a receiver fails the connection with {code} (§8.1)").format(
+                    code=describe_close_code(1007)
+                )
             )
-        meaning = meaning if self.masked else f"not masked; {meaning}"
+        meaning = meaning if self.masked else _("not masked; {meaning}").format(meaning=meaning)
         return [Field(name, where, _preview_hex(payload), value, meaning, "payload")]
 
 
 def _receiver_verdict(exc: ProtocolError) -> str:
-    return f"{exc.reason}: a receiver fails the connection with {describe_close_code(exc.close_code)}"
+    return _("{reason}: a receiver fails the connection with {code}").format(
+        reason=exc.reason, code=describe_close_code(exc.close_code)
+    )
 
 
 def _fin_field(fin: bool) -> Field:
     meaning = (
-        "final fragment: this frame ends its message"
+        _("final fragment: this frame ends its message")
         if fin
-        else "not final: more fragments of this message follow (§5.4)"
+        else _("not final: more fragments of this message follow (§5.4)")
     )
     return Field("FIN", _bits(0, 0), str(int(fin)), str(int(fin)), meaning, "header")
 
 
 def _rsv_field(number: int, bit: bool) -> Field:
     meaning = (
-        "reserved for extensions; set without a negotiated extension → fail with 1002 (§5.2)"
+        _("reserved for extensions; set without a negotiated extension → fail with 1002 (§5.2)")
         if bit
-        else "reserved for extensions; 0 as it must be without one (§5.2)"
+        else _("reserved for extensions; 0 as it must be without one (§5.2)")
     )
     if number == 1 and bit:
-        meaning = (
+        meaning = _(
             "per-message compressed, RFC 7692 §6: with permessage-deflate agreed, this"
             " message's payload is DEFLATE data; without an extension → fail with 1002 (§5.2)"
         )
@@ -396,19 +411,23 @@ def _opcode_field(opcode: int) -> Field:
     if opcode in _OPCODE_VALUES:
         value, meaning = f"{opcode:#x} = {Opcode(opcode).name}", Opcode(opcode).meaning
         if Opcode(opcode).is_control:
-            meaning += "; a control frame: at most 125 bytes, never fragmented (§5.5)"
+            meaning += _("; a control frame: at most 125 bytes, never fragmented (§5.5)")
     else:
-        kind = "control" if opcode & 0x8 else "non-control"
-        value = f"{opcode:#x} (reserved)"
-        meaning = f"reserved for future {kind} frames: a receiver fails with 1002 (§5.2)"
+        value = _("{opcode} (reserved)").format(opcode=f"{opcode:#x}")
+        if opcode & 0x8:
+            meaning = _("reserved for future control frames: a receiver fails with 1002 (§5.2)")
+        else:
+            meaning = _("reserved for future non-control frames: a receiver fails with 1002 (§5.2)")
     return Field("opcode", _bits(4, 7), f"{opcode:04b}", value, meaning, "header")
 
 
 def _mask_field(masked: bool) -> Field:
     meaning = (
-        "masked: a 4-byte masking key follows; a client masks every frame (§5.3)"
+        _("masked: a 4-byte masking key follows; a client masks every frame (§5.3)")
         if masked
-        else "not masked: a server never masks; a server receiving this from a client fails with 1002 (§5.1)"
+        else _(
+            "not masked: a server never masks; a server receiving this from a client fails with 1002 (§5.1)"
+        )
     )
     raw = str(int(masked))
     return Field("MASK", _bits(8, 8), raw, raw, meaning, "header")
@@ -416,32 +435,32 @@ def _mask_field(masked: bool) -> Field:
 
 def _length7_field(length: int) -> Field:
     if length == 126:
-        meaning = "126: the real length is in the next 16 bits"
+        meaning = _("126: the real length is in the next 16 bits")
     elif length == 127:
-        meaning = "127: the real length is in the next 64 bits"
+        meaning = _("127: the real length is in the next 64 bits")
     else:
-        meaning = f"the payload is {length} bytes (0–125 fit in these 7 bits)"
+        meaning = _("the payload is {length} bytes (0–125 fit in these 7 bits)").format(length=length)
     return Field("Payload len", _bits(9, 15), f"{length:07b}", str(length), meaning, "header")
 
 
 def _extended_length_field(where: str, raw: bytes, length: int) -> Field:
-    meaning = f"the payload is {length} bytes"
+    meaning = _("the payload is {length} bytes").format(length=length)
     if len(raw) == 8 and raw[0] & 0x80:
-        meaning = "the most significant bit must be 0 (§5.2)"
+        meaning = _("the most significant bit must be 0 (§5.2)")
     elif (len(raw) == 2 and length < 126) or (len(raw) == 8 and length < 1 << 16):
         # §5.2: "the minimal number of bytes MUST be used to encode the length".
-        meaning += "; a shorter length form would do, and §5.2 asks for the shortest"
+        meaning += _("; a shorter length form would do, and §5.2 asks for the shortest")
     return Field("Extended payload length", where, raw.hex(" "), str(length), meaning, "length")
 
 
 def _masking_key_field(where: str, key: bytes) -> Field:
-    meaning = "payload byte i is XOR-ed with key byte i mod 4 (§5.3)"
+    meaning = _("payload byte i is XOR-ed with key byte i mod 4 (§5.3)")
     return Field("Masking-key", where, key.hex(" "), f"0x{key.hex()}", meaning, "mask")
 
 
 def _masked_payload_field(where: str, arrived: bytes, length: int) -> Field:
     value = _count(len(arrived), "byte") + (f" of {length}" if len(arrived) < length else "")
-    meaning = "as sent: masked, unreadable until XOR-ed with the masking key (§5.3)"
+    meaning = _("as sent: masked, unreadable until XOR-ed with the masking key (§5.3)")
     return Field("Payload data (masked)", where, _preview_hex(arrived), value, meaning, "payload")
 
 
@@ -460,30 +479,32 @@ def _payload_meaning(opcode: int, payload: bytes, final: bool) -> tuple[str, str
             text = codecs.getincrementaldecoder("utf-8")().decode(payload, final=final)
         except UnicodeDecodeError as exc:
             if opcode == Opcode.CONTINUATION:
-                meaning = "not UTF-8 on its own: binary data, or text cut mid-character"
+                meaning = _("not UTF-8 on its own: binary data, or text cut mid-character")
                 return _count(len(payload), "byte"), meaning, False
-            return f"not valid UTF-8 (byte {exc.start})", "text must be UTF-8 (§5.6)", True
-        what = "text" if opcode == Opcode.TEXT else "the next part of a fragmented message"
-        return _preview_text(text), f"{what}, decoded as UTF-8", False
+            invalid = _("not valid UTF-8 (byte {index})").format(index=exc.start)
+            return invalid, _("text must be UTF-8 (§5.6)"), True
+        if opcode == Opcode.TEXT:
+            return _preview_text(text), _("text, decoded as UTF-8"), False
+        return _preview_text(text), _("the next part of a fragmented message, decoded as UTF-8"), False
     if opcode == Opcode.PING:
-        return repr(payload[:PREVIEW_BYTES]), "answered by a Pong with the same data (§5.5.2)", False
+        return repr(payload[:PREVIEW_BYTES]), _("answered by a Pong with the same data (§5.5.2)"), False
     if opcode == Opcode.PONG:
-        return repr(payload[:PREVIEW_BYTES]), "the data of the Ping it answers (§5.5.3)", False
+        return repr(payload[:PREVIEW_BYTES]), _("the data of the Ping it answers (§5.5.3)"), False
     size = _count(len(payload), "byte")
     if opcode == Opcode.BINARY:
-        return size, "binary data: the application decides its meaning", False
+        return size, _("binary data: the application decides its meaning"), False
     if opcode == Opcode.CLOSE:
-        return size, "a status code and a reason, once all of it has arrived (§5.5.1)", False
-    return size, "no meaning is defined for this opcode", False
+        return size, _("a status code and a reason, once all of it has arrived (§5.5.1)"), False
+    return size, _("no meaning is defined for this opcode"), False
 
 
 def _close_fields(start: int, payload: bytes) -> list[Field]:
     """A Close payload: a 2-byte status code, then a UTF-8 reason (§5.5.1)."""
     if not payload:
-        meaning = "no status code: the connection's close code counts as 1005 (§7.1.5)"
+        meaning = _("no status code: the connection's close code counts as 1005 (§7.1.5)")
         return [Field("Close code", "—", "(empty)", "none", meaning, "payload")]
     if len(payload) == 1:
-        meaning = "1 byte: too short for a 2-byte code (§5.5.1)"
+        meaning = _("1 byte: too short for a 2-byte code (§5.5.1)")
         return [Field("Close code", _bytes(start, start), payload.hex(), "?", meaning, "payload")]
     code = int.from_bytes(payload[:2], "big")
     meaning = CloseCode(code).meaning if code in _CLOSE_VALUES else close_code_range(code)
@@ -492,7 +513,7 @@ def _close_fields(start: int, payload: bytes) -> list[Field]:
     if len(payload) > 2:
         reason = payload[2:].decode("utf-8", "replace")
         where = _bytes(start + 2, start + len(payload) - 1)
-        meaning = "why, in UTF-8 text (at most 123 bytes)"
+        meaning = _("why, in UTF-8 text (at most 123 bytes)")
         raw = _preview_hex(payload[2:])
         fields.append(Field("Close reason", where, raw, _preview_text(reason), meaning, "payload"))
     return fields
@@ -563,7 +584,9 @@ def _decompress(frame: Frame, deflate: PerMessageDeflate | DeflateParameters) ->
 
 def _decompressed_field(frame: Frame, plain: bytes) -> Field:
     value, meaning, _invalid = _payload_meaning(frame.opcode, plain, frame.fin)
-    meaning = f"per-message compressed, RFC 7692 §6: {len(frame.payload)} → {len(plain)} bytes; {meaning}"
+    meaning = _("per-message compressed, RFC 7692 §6: {wire} → {plain} bytes; {meaning}").format(
+        wire=len(frame.payload), plain=len(plain), meaning=meaning
+    )
     return Field("Payload, decompressed", "—", _preview_hex(plain), value, meaning, "payload")
 
 

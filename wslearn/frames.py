@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .errors import CloseCode, ProtocolError
+from .i18n import N_, _
 from .views import html_view
 
 __all__ = [
@@ -76,16 +77,16 @@ class Opcode(enum.IntEnum):
 
     @property
     def meaning(self) -> str:
-        return _OPCODE_MEANINGS[self]
+        return _(_OPCODE_MEANINGS[self])
 
 
 _OPCODE_MEANINGS = {
-    Opcode.CONTINUATION: "continuation: the next fragment of a message (§5.4)",
-    Opcode.TEXT: "text: a message of UTF-8 text (§5.6)",
-    Opcode.BINARY: "binary: a message of arbitrary bytes (§5.6)",
-    Opcode.CLOSE: "close: start or answer the closing handshake (§5.5.1)",
-    Opcode.PING: "ping: are you still there? (§5.5.2)",
-    Opcode.PONG: "pong: yes, I am (§5.5.3)",
+    Opcode.CONTINUATION: N_("continuation: the next fragment of a message (§5.4)"),
+    Opcode.TEXT: N_("text: a message of UTF-8 text (§5.6)"),
+    Opcode.BINARY: N_("binary: a message of arbitrary bytes (§5.6)"),
+    Opcode.CLOSE: N_("close: start or answer the closing handshake (§5.5.1)"),
+    Opcode.PING: N_("ping: are you still there? (§5.5.2)"),
+    Opcode.PONG: N_("pong: yes, I am (§5.5.3)"),
 }
 
 

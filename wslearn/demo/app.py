@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from wslearn.assembler import DEFAULT_MAX_SIZE
 from wslearn.errors import ConnectionClosed, HandshakeError
 from wslearn.handshake import Request, Response, build_error_response
+from wslearn.i18n import _
 
 from . import auth, compare, routes
 from .chat import ChatRoom
@@ -118,11 +119,17 @@ class DemoServer:
         """Path → one line about it (for the 404 page and the command line)."""
         o = self.options
         return {
-            "/": "the chat page: open it in a browser",
-            "/ws": "echo: each message comes back with its type",
-            "/wshandler": f"echo + a 'heart beat' text every {o.heartbeat_interval:g} s",
-            "/push": f"'hello i am 0' .. {o.push_count - 1}, {o.push_interval:g} s apart",
-            "/chat": 'group chat: your id first, then {"uid": ..., "msg": ...} to all',
+            "/": _("the chat page: open it in a browser"),
+            "/ws": _("echo: each message comes back with its type"),
+            "/wshandler": _("echo + a 'heart beat' text every {seconds} s").format(
+                seconds=f"{o.heartbeat_interval:g}"
+            ),
+            "/push": _("'hello i am 0' .. {last}, {seconds} s apart").format(
+                last=o.push_count - 1, seconds=f"{o.push_interval:g}"
+            ),
+            "/chat": _("group chat: your id first, then {message} to all").format(
+                message='{"uid": ..., "msg": ...}'
+            ),
             **self.updates.describe(),
         }
 

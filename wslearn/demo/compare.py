@@ -44,6 +44,7 @@ from wslearn.handshake import (
     text_response,
 )
 from wslearn.http import authority
+from wslearn.i18n import _
 from wslearn.protocol import Message, Protocol, Role, State
 
 from .routes import method_not_allowed, wants_websocket
@@ -150,12 +151,12 @@ class UpdateFeed:
 
     def describe(self) -> dict[str, str]:
         """Path → one line about it (for the demo server's 404 page)."""
-        every = f"an update about every {self.clock.interval:g} s"
+        every = _("an update about every {seconds} s").format(seconds=f"{self.clock.interval:g}")
         return {
-            "/poll": f"polling: GET /poll?after=N answers at once ({every})",
-            "/longpoll": "long polling: GET /longpoll?after=N answers when there is news",
-            "/sse": "server-sent events: one response, one event per update",
-            "/updates": "WebSocket: one text message per update",
+            "/poll": _("polling: GET /poll?after=N answers at once ({every})").format(every=every),
+            "/longpoll": _("long polling: GET /longpoll?after=N answers when there is news"),
+            "/sse": _("server-sent events: one response, one event per update"),
+            "/updates": _("WebSocket: one text message per update"),
         }
 
     def answer(self, request: Request) -> Response | Awaitable[Response]:

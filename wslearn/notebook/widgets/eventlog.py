@@ -101,7 +101,8 @@ def events_text(events: list[LogEvent], *, total: int | None = None) -> str:
     """Events as text, one line each (see :meth:`LogEvent.__str__`)."""
     if not events:
         return "No events yet: connect a client."
-    shown = [f"last {len(events)} of {total} events"] if total and total > len(events) else []
+    last = _("last {shown} of {total} events").format(shown=len(events), total=total)
+    shown = [last] if total and total > len(events) else []
     return "\n".join([*shown, *(str(event) for event in events)])
 
 
@@ -114,7 +115,8 @@ def events_html(events: list[LogEvent], *, total: int | None = None) -> str:
         for name in ("time", "conn", "dir", "kind", "opcode", "bytes", "masked", "what")
     )
     body = "".join(_event_row(event) for event in events)
-    shown = f"<p>last {len(events)} of {total} events</p>" if total and total > len(events) else ""
+    last = _("last {shown} of {total} events").format(shown=len(events), total=total)
+    shown = f"<p>{esc(last)}</p>" if total and total > len(events) else ""
     return f"{shown}<table class='wslearn-events'><tr>{head}</tr>{body}</table>"
 
 
