@@ -22,8 +22,13 @@ from wslearn import course as course_module
 from wslearn.course import MANIFEST, fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
-COURSE = sorted((ROOT / "notebooks").glob("*.ipynb"))
-NAMES = [path.name for path in COURSE]
+#: The English edition, by path in the course folder: the chapters and extra/ (errata, glossary).
+EN = {
+    path.relative_to(ROOT / "notebooks").as_posix(): path
+    for folder in ("", "extra")
+    for path in sorted((ROOT / "notebooks" / folder).glob("*.ipynb"))
+}
+NAMES = sorted(EN)
 FIRST = "00_start_here.ipynb"
 #: The Chinese edition, by path in the course folder: what --lang zh-CN copies.
 ZH = {
@@ -33,7 +38,7 @@ ZH = {
 }
 ZH_FIRST = "zh-CN/00_start_here.ipynb"
 #: Every notebook the wheel must carry, by path in the course folder.
-SHIPPED = {path.name: path for path in COURSE} | ZH
+SHIPPED = EN | ZH
 
 
 def course(*args: str, cwd: Path, python: str = sys.executable) -> subprocess.CompletedProcess[str]:
@@ -64,10 +69,10 @@ def test_copies_every_notebook_and_says_how_to_open_lab(tmp_path: Path) -> None:
     done = course("--no-lab", cwd=tmp_path)  # the default folder: ./wslearn-course
     assert done.returncode == 0, done.stderr
     workspace = tmp_path / "wslearn-course"
-    assert sorted(path.name for path in workspace.glob("*.ipynb")) == NAMES
-    for path in COURSE:
-        assert (workspace / path.name).read_bytes() == path.read_bytes()
-    assert manifest(workspace) == {path.name: fingerprint(path.read_bytes()) for path in COURSE}
+    assert sorted(path.relative_to(workspace).as_posix() for path in workspace.rglob("*.ipynb")) == NAMES
+    for name, path in EN.items():
+        assert (workspace / name).read_bytes() == path.read_bytes()
+    assert manifest(workspace) == {name: fingerprint(path.read_bytes()) for name, path in EN.items()}
     assert f"wslearn course: {len(NAMES)} notebook" in done.stdout
     assert f"copied     {FIRST}" in done.stdout
     assert f"To open it: cd {workspace} && {sys.executable} -m jupyterlab" in done.stdout
@@ -364,8 +369,8 @@ def test_a_wheel_install_copies_its_own_notebooks(wheel: Path, tmp_path: Path) -
     work.mkdir()
     done = course("--no-lab", cwd=work, python=python)
     assert done.returncode == 0, done.stderr
-    for path in COURSE:
-        assert (work / "wslearn-course" / path.name).read_bytes() == path.read_bytes()
+    for name, path in EN.items():
+        assert (work / "wslearn-course" / name).read_bytes() == path.read_bytes()
     done = course("--no-lab", "--lang", "zh-CN", cwd=work, python=python)
     assert done.returncode == 0, done.stderr
     for name, path in ZH.items():

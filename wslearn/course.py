@@ -6,8 +6,9 @@ them and where they are committed without outputs. A wheel carries a copy of the
 ``notebooks/`` itself. Either way you should not work in them: JupyterLab saves outputs into the
 notebook you run, and then the originals are no longer the course.
 
-So this command copies them into a folder of yours (``./wslearn-course`` unless ``--dir`` says
-otherwise) and opens JupyterLab there. Run it again after an update of wslearn:
+So this command copies them (the chapters, and ``extra/`` with the errata of the articles the
+course grew from and the glossary) into a folder of yours (``./wslearn-course`` unless ``--dir``
+says otherwise) and opens JupyterLab there. Run it again after an update of wslearn:
 
 * a notebook you never edited is replaced by the course's new version;
 * a notebook you edited is **never** overwritten: the command says so, and
@@ -59,7 +60,7 @@ class Edition:
 
 #: The editions ``--lang`` offers. The Chinese notebooks link to ``extra/`` beside them.
 EDITIONS: dict[str, Edition] = {
-    "en": Edition(("",), FIRST_NOTEBOOK, None),
+    "en": Edition(("", "extra"), FIRST_NOTEBOOK, None),
     "zh-CN": Edition(("zh-CN", "zh-CN/extra", "extra"), f"zh-CN/{FIRST_NOTEBOOK}", "zh_CN"),
 }
 #: Other spellings of the same languages (as WSLEARN_LANG and locales write them).
