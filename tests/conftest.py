@@ -92,3 +92,28 @@ def parse_fed(parse: Parse, data: bytes, feeding: str, trailing: bytes = TRAILIN
     if feeding != "whole":
         raise ValueError(f"feeding is one of {FEEDINGS}, not {feeding!r}")
     return parse(data)
+
+
+# --- Two sans-I/O protocols talking to each other ------------------------------------------------
+
+
+def pump(source: Any, destination: Any) -> bytes:
+    """Move everything ``source`` (a Protocol) has to send into ``destination``; return the bytes."""
+    data: bytes = source.data_to_send()
+    if data:
+        destination.receive_data(data)
+    return data
+
+
+def handshake(client: Any, server: Any, **connect_options: Any) -> None:
+    """Run the opening handshake (RFC 6455 §4) between a client and a server Protocol."""
+    from wslearn.protocol import RequestReceived, ResponseReceived
+
+    client.connect("example.com", "/chat", **connect_options)
+    pump(client, server)
+    [event] = server.events_received()
+    assert isinstance(event, RequestReceived)
+    server.accept()
+    pump(server, client)
+    [event] = client.events_received()
+    assert isinstance(event, ResponseReceived)

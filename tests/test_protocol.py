@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import pytest
 import rfc6455_vectors as rfc6455
-from conftest import FEEDING, feed
+from conftest import FEEDING, feed, handshake, pump
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,14 +45,6 @@ KEY = b"\x01\x02\x03\x04"
 # -- wiring ------------------------------------------------------------------------------------
 
 
-def pump(source: Protocol, destination: Protocol) -> bytes:
-    """Move everything ``source`` has to send into ``destination``; return the bytes."""
-    data = source.data_to_send()
-    if data:
-        destination.receive_data(data)
-    return data
-
-
 def connect(
     client_options: dict[str, Any] | None = None,
     server_options: dict[str, Any] | None = None,
@@ -61,14 +53,7 @@ def connect(
     """A client and a server that completed the opening handshake."""
     client = Protocol(Role.CLIENT, **(client_options or {}))
     server = Protocol(Role.SERVER, **(server_options or {}))
-    client.connect("example.com", "/chat", **connect_options)
-    pump(client, server)
-    [event] = server.events_received()
-    assert isinstance(event, RequestReceived)
-    server.accept()
-    pump(server, client)
-    [event] = client.events_received()
-    assert isinstance(event, ResponseReceived)
+    handshake(client, server, **connect_options)
     return client, server
 
 

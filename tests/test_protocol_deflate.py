@@ -11,6 +11,7 @@ import zlib
 from typing import Any
 
 import pytest
+from conftest import handshake, pump
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +35,6 @@ from wslearn.protocol import (
     HandshakeRejected,
     Protocol,
     RequestReceived,
-    ResponseReceived,
     Role,
     State,
 )
@@ -42,24 +42,6 @@ from wslearn.protocol import (
 KEY = b"\x01\x02\x03\x04"
 DEFAULT_CONFIG = ServerDeflateConfig()
 TEXT = "permessage-deflate compresses repeated text " * 20
-
-
-def pump(source: Protocol, destination: Protocol) -> bytes:
-    data = source.data_to_send()
-    if data:
-        destination.receive_data(data)
-    return data
-
-
-def handshake(client: Protocol, server: Protocol) -> None:
-    client.connect("example.com", "/chat")
-    pump(client, server)
-    [event] = server.events_received()
-    assert isinstance(event, RequestReceived)
-    server.accept()
-    pump(server, client)
-    [event] = client.events_received()
-    assert isinstance(event, ResponseReceived)
 
 
 def deflating(
