@@ -100,6 +100,8 @@ def run_echo(results: Results, *, quick: bool, reps: int, compression: str | Non
     cfg: dict[str, Any] = {**echo_config(quick, reps), "compression": compression}
     section = "echo, permessage-deflate" if compression else "echo"
     impls = [impl for impl in IMPLS if not (compression and impl == "wsproto")]
+    if compression:  # websockets again, doing the same zlib work as wslearn (bench.servers)
+        impls.append("websockets-rfc7692")
     rows = {
         (metric.key, impl): results.add(
             Row(section, metric.benchmark.format(**cfg), impl, metric.unit, metric.higher_is_better),

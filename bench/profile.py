@@ -5,6 +5,7 @@ parse           cProfile of each sans-I/O parser on 20,000 frames: function call
 echo KIND       cProfile of one echo server process (wslearn, websockets, wsproto) under the
                 pipelined echo load: CPU per message by source file and by function
 pingpong KIND   the same under the ping-pong load (one message in flight at a time)
+                (echo and pingpong take --compression deflate: permessage-deflate on both ends)
 fanout KIND     the same for a chat server broadcasting to 1,000 raw clients
 memory KIND     tracemalloc in one server process: what 1,000 idle connections allocate,
                 per connection, by line of code
@@ -91,25 +92,27 @@ def profile_parse() -> None:
             print_stats(pstats.Stats(profile), count, "frame")
 
 
-def profile_server(kind: str, mode: str, drive: str) -> None:
+def profile_server(kind: str, mode: str, drive: str, compression: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         stats_file = os.path.join(folder, "server.prof")
-        with server_process(kind, mode, options=["--cprofile", stats_file]) as server:
-            messages = drive_load(server, drive)
-        print(f"\n== {kind} server, {drive}")
+        options = ["--cprofile", stats_file] + (["--compression", compression] if compression else [])
+        with server_process(kind, mode, options=options) as server:
+            messages = drive_load(server, drive, compression)
+        print(f"\n== {kind} server, {drive}" + (f", {compression}" if compression else ""))
         print_stats(pstats.Stats(stats_file), messages, "message")
 
 
-def drive_load(server: ServerProcess, drive: str) -> int:
+def drive_load(server: ServerProcess, drive: str, compression: str | None = None) -> int:
     """Run the client load; return how many messages the server handled (sent, for fan-out)."""
     target = {"impl": server.kind, "url": server.url, "pid": server.pid}
+    client = {"big_size": 1, "targets": [target], "compression": compression}
     if drive == "pipelined echo":
         cfg = {"reps": 1, "pingpong": 20, "batch": 1000, "rounds": 20, "big_count": 1}
-        run_client("echo", {**cfg, "big_size": 1, "targets": [target]}, timeout=300)
+        run_client("echo", {**cfg, **client}, timeout=300)
         return 20 + 20_000 + 1 + 20  # the warm-up, the batches, the big one, the echo warm-up
     if drive == "ping-pong echo":
         cfg = {"reps": 1, "pingpong": 10_000, "batch": 1, "rounds": 1, "big_count": 1}
-        run_client("echo", {**cfg, "big_size": 1, "targets": [target]}, timeout=300)
+        run_client("echo", {**cfg, **client}, timeout=300)
         return 20 + 10_000 + 1 + 1
     fanout = {"clients": 1000, "warmup": 1, "rounds": 20, "url": server.url, "pid": server.pid}
     run_client("fanout", fanout, timeout=300)
@@ -181,13 +184,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("what", choices=["parse", "echo", "pingpong", "fanout", "memory", "import"])
     parser.add_argument("kind", nargs="?", default="wslearn")
+    parser.add_argument("--compression", choices=["deflate"], help="echo, pingpong: permessage-deflate")
     args = parser.parse_args(argv)
     if args.what == "parse":
         profile_parse()
     elif args.what == "echo":
-        profile_server(args.kind, "echo", "pipelined echo")
+        profile_server(args.kind, "echo", "pipelined echo", args.compression)
     elif args.what == "pingpong":
-        profile_server(args.kind, "echo", "ping-pong echo")
+        profile_server(args.kind, "echo", "ping-pong echo", args.compression)
     elif args.what == "fanout":
         profile_server(args.kind, "chat", "fan-out to 1,000 clients")
     elif args.what == "memory":

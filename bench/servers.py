@@ -1,6 +1,6 @@
 """One benchmark server per process: ``python -m bench.servers KIND MODE``.
 
-KIND is wslearn, websockets or wsproto. MODE is
+KIND is wslearn, websockets or wsproto (and variants, see KINDS). MODE is
   echo  every message goes back to its sender (no heartbeat, so nothing else is on the wire),
   chat  every message goes to every connected client (no heartbeat); kind wslearn-chatroom
         is the demo's /chat room (wslearn.demo.chat.ChatRoom) on wslearn's server,
@@ -8,6 +8,9 @@ KIND is wslearn, websockets or wsproto. MODE is
 The process prints ``READY <port>`` once it listens on 127.0.0.1, and exits when its standard
 input closes (the parent went away) or after --lifetime seconds, whichever comes first.
 ``--compression deflate`` makes the wslearn and websockets servers accept permessage-deflate.
+websockets then asks for 12-bit windows and compresses with memLevel 5, where wslearn keeps
+the defaults of RFC 7692 (15-bit windows) and of zlib (memLevel 8); kind ``websockets-rfc7692``
+is websockets with those same defaults, so that the two do the same zlib work.
 """
 
 from __future__ import annotations
@@ -26,16 +29,17 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-KINDS = ("wslearn", "wslearn-demo", "wslearn-chatroom", "websockets", "wsproto")
+KINDS = ("wslearn", "wslearn-demo", "wslearn-chatroom", "websockets", "websockets-rfc7692", "wsproto")
 MODES = ("echo", "chat", "idle")
 MAX_SIZE = 2**25  # room for the 1 MiB echo on every server
 
 Started = tuple[int, Callable[[], Awaitable[None]]]  # (port, async stop)
 
 
-async def start_websockets(mode: str, compression: str | None = None) -> Started:
+async def start_websockets(mode: str, compression: str | None = None, rfc_defaults: bool = False) -> Started:
     from websockets.asyncio.server import ServerConnection, broadcast, serve
     from websockets.exceptions import ConnectionClosed
+    from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
     peers: set[ServerConnection] = set()
 
@@ -55,12 +59,17 @@ async def start_websockets(mode: str, compression: str | None = None) -> Started
             peers.discard(ws)
 
     heartbeat: dict[str, Any] = {} if mode == "idle" else {"ping_interval": None}
+    # websockets' compression="deflate" means 12-bit windows and memLevel 5; a factory with no
+    # arguments keeps the defaults of RFC 7692 and zlib, as wslearn does.
+    deflate: dict[str, Any] = {"compression": compression}
+    if compression and rfc_defaults:
+        deflate = {"compression": None, "extensions": [ServerPerMessageDeflateFactory()]}
     server = await serve(
         chat if mode == "chat" else echo,
         "127.0.0.1",
         0,
-        compression=compression,
         max_size=MAX_SIZE,
+        **deflate,
         **heartbeat,
     )
     port = server.sockets[0].getsockname()[1]
@@ -123,6 +132,10 @@ async def start_wslearn_demo(mode: str, compression: str | None = None) -> Start
     return server.port, stop
 
 
+async def start_websockets_rfc7692(mode: str, compression: str | None = None) -> Started:
+    return await start_websockets(mode, compression, rfc_defaults=True)
+
+
 async def start_wsproto(mode: str, compression: str | None = None) -> Started:
     from bench.wsproto_server import serve
 
@@ -144,6 +157,7 @@ async def start_wslearn_chatroom(mode: str, compression: str | None = None) -> S
 
 START = {
     "websockets": start_websockets,
+    "websockets-rfc7692": start_websockets_rfc7692,
     "wslearn": start_wslearn,
     "wslearn-demo": start_wslearn_demo,
     "wslearn-chatroom": start_wslearn_chatroom,

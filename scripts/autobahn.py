@@ -205,7 +205,10 @@ def print_report(side: str, index: Index) -> None:
     for agent, results in index.items():
         grades = Counter(result["behavior"] for result in results.values())
         summary = ", ".join(f"{count} {grade}" for grade, count in sorted(grades.items()))
-        print(f"{side} {agent}: {len(results)} cases: {summary}")
+        durations = sorted(result.get("duration", 0) for result in results.values())
+        total = sum(durations) / 1000
+        median = durations[len(durations) // 2] if durations else 0
+        print(f"{side} {agent}: {len(results)} cases: {summary} ({total:.0f} s in all, median {median} ms)")
         suites: dict[str, Counter[str]] = {}
         for case, result in results.items():
             suites.setdefault(case.split(".")[0], Counter())[result["behavior"]] += 1

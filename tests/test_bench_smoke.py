@@ -7,6 +7,7 @@ markdown table shows them with their ratio against websockets, and that nothing 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import subprocess
@@ -177,3 +178,26 @@ def test_importtime_reader_keeps_top_level_modules_only() -> None:
         "import time:       300 |        320 | wslearn.protocol\n"
     )
     assert top_level_imports(stderr) == {"site": 100, "wslearn.protocol": 320}
+
+
+@pytest.mark.parametrize(
+    ("kind", "agreed"),
+    [
+        ("websockets", "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"),
+        ("websockets-rfc7692", "permessage-deflate"),
+        ("wslearn", "permessage-deflate"),
+    ],
+)
+def test_compressing_bench_servers_agree_what_the_table_says(kind: str, agreed: str) -> None:
+    """The like-for-like row is real: websockets-rfc7692 keeps RFC 7692's 15-bit windows."""
+    from bench.procs import server_process
+    from wslearn.aio import connect
+
+    async def agreed_extensions(url: str) -> str:
+        async with connect(url, compression="deflate", open_timeout=10) as ws:
+            await ws.send("hello " * 20)
+            assert await asyncio.wait_for(ws.recv(), 10) == "hello " * 20
+            return ws.extensions
+
+    with server_process(kind, "echo", lifetime=60, options=["--compression", "deflate"]) as server:
+        assert asyncio.run(agreed_extensions(server.url)) == agreed
