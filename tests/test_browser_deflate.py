@@ -51,12 +51,15 @@ async () => {
 
 
 def run_page(browser: Any, server: BackgroundServer) -> dict[str, Any]:
+    """The script's result, and the chat page's own status line (``"status"``)."""
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
         page.goto(server.http_url, timeout=TIMEOUT_MS)  # same origin as /ws
         result: dict[str, Any] = page.evaluate(SCRIPT)
+        page.wait_for_function("document.querySelector('#status').textContent.startsWith('connected')")
+        result["status"] = page.text_content("#status")
     finally:
         page.close()
     assert errors == []
@@ -79,6 +82,7 @@ def test_chromium_offer_is_accepted_and_messages_go_compressed(browser: Any) -> 
     finally:
         server.stop()
     assert result["extensions"] == "permessage-deflate"
+    assert "(subprotocol: superchat, extensions: permessage-deflate)" in result["status"]
     assert result["closeCode"] == 1000
     assert [same for _size, same in result["results"]] == [True] * 7
     assert b"permessage-deflate" in handshakes[-1].raw  # Chromium's own offer
@@ -99,6 +103,7 @@ def test_chromium_without_compression_on_the_server(browser: Any) -> None:
     finally:
         server.stop()
     assert result["extensions"] == ""
+    assert "(subprotocol: superchat, extensions: none)" in result["status"]
     assert [same for _size, same in result["results"]] == [True] * 7
     assert not any(frame.rsv1 for frame in frames)
     assert max(frame.length for frame in frames) == 588_000
