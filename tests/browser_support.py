@@ -1,9 +1,12 @@
-"""What the browser tests share: where Debian's Chromium is, how to start it, when to skip."""
+"""What the browser tests share: where Debian's Chromium is, how to start it, when to skip;
+and node's ``ws``, the browser-like client of the JavaScript world."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,3 +53,18 @@ def chromium(*extra_args: str) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def install_node_ws(folder: Path) -> None:
+    """Install the npm package ``ws`` (version 8) into ``folder``, for scripts run there."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    require(node is not None and npm is not None, "node and npm are missing: install Debian's nodejs and npm")
+    assert npm is not None
+    done = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--silent", "ws@8"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    require(done.returncode == 0, f"npm install ws failed: {done.stderr[-500:]}")

@@ -17,14 +17,13 @@ import asyncio
 import base64
 import json
 import random
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import require
+from browser_support import install_node_ws
 from conftest import echo, run
 
 from wslearn.aio import WebSocket, connect, serve
@@ -116,18 +115,8 @@ FRAGMENTS = ["one ", "two " * 1000, "three"]
 @pytest.fixture(scope="module")
 def node_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with the npm package ``ws`` installed and the two scripts."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    require(node is not None and npm is not None, "node and npm are missing: install Debian's nodejs and npm")
-    assert npm is not None
     folder = tmp_path_factory.mktemp("node-ws-deflate")
-    done = subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--silent", "ws@8"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    require(done.returncode == 0, f"npm install ws failed: {done.stderr[-500:]}")
+    install_node_ws(folder)
     (folder / "clients.js").write_text(NODE_CLIENTS)
     (folder / "server.js").write_text(NODE_SERVER)
     return folder

@@ -16,7 +16,6 @@ import collections
 import concurrent.futures
 import contextlib
 import json
-import shutil
 import ssl
 import subprocess
 import time
@@ -27,7 +26,7 @@ from typing import Any
 import aiohttp
 import pytest
 import trustme
-from browser_support import chromium, require
+from browser_support import chromium, install_node_ws
 from conftest import echo
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
@@ -166,18 +165,8 @@ function once() {
 @pytest.fixture(scope="module")
 def node_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with the npm package ``ws`` installed and the client script."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    require(node is not None and npm is not None, "node and npm are missing: install Debian's nodejs and npm")
-    assert npm is not None
     folder = tmp_path_factory.mktemp("node-ws")
-    done = subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--silent", "ws@8"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    require(done.returncode == 0, f"npm install ws failed: {done.stderr[-500:]}")
+    install_node_ws(folder)
     (folder / "client.js").write_text(NODE_CLIENT)
     return folder
 
